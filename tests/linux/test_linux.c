@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * make test-linux: vessel boots Debian's own cloud kernel with a busybox
+ * initramfs whose /init (guest/linux/init.c) does what vessel.test= asks.
+ *
+ * Where the CPU has VT-x/AMD-V, vessel runs here. Where /dev/kvm is PVM
+ * (no hardware virtualization), vessel runs inside an outer VM that QEMU
+ * emulates with AMD-V (shared/HARNESS.md): its /init (tests/linux/outer-init)
+ * loads kvm-amd, runs /scenario and prints "VESSEL-HARNESS: exit=N".
+ *
+ * Run from the repository root. Environment:
+ *   VESSEL                path of vessel (build/vessel-static); static in
+ *                         nested mode, since the outer VM has no libraries
+ *   VESSEL_LINUX_MODE     nested or direct (default: from the CPU)
+ *   VESSEL_LINUX_CPU      outer CPU model (qemu64,+svm,+npt)
+ *   VESSEL_LINUX_TIMEOUT  seconds per scenario (180)
+ *   VESSEL_LINUX_APPEND   more words for the guest's kernel command line
+ *   VESSEL_LINUX_VERBOSE  1: copy the console to stderr as it comes
+ * Usage: test_linux [--demo] [SCENARIO...]
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exitcode.h"
+
+#define BUILD "build/linux"
+#define GUEST "VESSEL-GUEST: "
+#define HARNESS "VESSEL-HARNESS: "
+#define CONSOLE_MAX (16u << 20)
+
+/*
+ * One row per scenario: the guest's /init does @test, vessel must exit with
+ * @exit_code and the console must show @markers in this order (substrings
+ * of lines). @args are extra vessel arguments, as sh words.
+ */
+struct scenario {
+	const char *name;
+	const char *args;
+	const char *test;
+	int exit_code;
+	const char *markers[6];
+	bool demo; /* part of make demo-linux */
+};
+
+static const struct scenario scenarios[] = {
+	{
+		.name = "poweroff",
+		.test = "poweroff",
+		.exit_code = EXIT_POWEROFF,
+		.markers = { GUEST "init ", GUEST "poweroff" },
+		.demo = true,
+	},
+	{
+		.name = "reboot",
+		.test = "reboot",
+		.exit_code = EXIT_REBOOT,
+		.markers = { GUEST "init ", GUEST "reboot" },
+		.demo = true,
+	},
+};
+
+#define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* The guest's kernel command line, before vessel.test= and the append. */
+static const char guest_cmdline[] = "console=ttyS0 panic=-1";
+/* Modules the guest's initramfs loads (resolved through modules.dep). */
+static const char *const guest_modules[] = { NULL };
+
+/* What every scenario shares; filled once by harness_setup(). */
+static struct {
+	const char *vessel;
+	const char *cpu;
+	const char *append;
+	bool nested;
+	bool verbose;
+	bool ready; /* harness_setup() succeeded */
+	int timeout_s;
+	char kdir[PATH_MAX]; /* the unpacked kernel package */
+	const char *release;
+	char kernel[PATH_MAX + 64];
+	char base[PATH_MAX]; /* nested: the cached outer archive */
+} h;
+
+/* Console strings whose first arrival time is reported. */
+static const char *const timed[] = { HARNESS "kvm ok", GUEST "init " };
+#define N_TIMED (sizeof(timed) / sizeof(timed[0]))
+
+struct run {
+	int status; /* the child's wait status */
+	bool timed_out;
+	char *console; /* NUL-terminated; at most CONSOLE_MAX bytes kept */
+	size_t len;
+	double wall; /* seconds from start to exit */
+	double at[N_TIMED]; /* seconds to each timed string; < 0: never */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+/* Fork and exec @argv; stdout to @out_fd when >= 0. Returns the pid. */
+static pid_t spawn(const char *const argv[], int out_fd)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* Never leave a QEMU behind when the test dies. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (out_fd >= 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, STDIN_FILENO);
+		dup2(out_fd, STDOUT_FILENO);
+		dup2(out_fd, STDERR_FILENO);
+	}
+	execvp(argv[0], (char *const *)argv);
+	fprintf(stderr, "linux: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Runs @argv to completion; 0 when it exited 0. */
+static int run_tool(const char *const argv[])
+{
+	int status;
+	pid_t pid = spawn(argv, -1);
+
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	fprintf(stderr, "linux: %s failed\n", argv[0]);
+	return -1;
+}
+
+static bool hw_virt(void)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "flags", 5) &&
+			(strstr(line, " vmx") || strstr(line, " svm"));
+	fclose(f);
+	return found && access("/sys/module/kvm_pvm", F_OK) != 0;
+}
+
+/* The outer VM has no libraries: vessel must have no ELF interpreter. */
+static bool is_static(const char *path)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool ok = false;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) &&
+	    !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		ok = true;
+		for (int i = 0; ok && i < eh.e_phnum; i++)
+			ok = pread(fd, &ph, sizeof(ph),
+				   eh.e_phoff + (off_t)i * eh.e_phentsize) ==
+				     sizeof(ph) &&
+			     ph.p_type != PT_INTERP;
+	}
+	close(fd);
+	return ok;
+}
+
+static int fetch_kernel(void)
+{
+	FILE *p = popen("guest/linux/fetch-kernel --path", "r");
+	bool ok = p && fgets(h.kdir, sizeof(h.kdir), p);
+
+	if (p && pclose(p) != 0)
+		ok = false;
+	if (!ok)
+		return -1;
+	h.kdir[strcspn(h.kdir, "\n")] = '\0';
+	h.release = strrchr(h.kdir, '/') + 1;
+	snprintf(h.kernel, sizeof(h.kernel), "%s/boot/vmlinuz-%s", h.kdir,
+		 h.release);
+	return 0;
+}
+
+/* The guest's initramfs, cached by mkinitramfs. */
+static int pack_guest(const char *initrd)
+{
+	const char *argv[16] = { "guest/linux/mkinitramfs", initrd, h.kdir,
+				 BUILD "/init" };
+	size_t n = 4;
+
+	for (size_t i = 0; guest_modules[i] && n < 15; i++)
+		argv[n++] = guest_modules[i];
+	argv[n] = NULL;
+	return run_tool(argv);
+}
+
+/* The outer VM's cached base archive: all but vessel and the scenario. */
+static int pack_outer(const char *initrd)
+{
+	char kernel_to[PATH_MAX + 80], initrd_to[PATH_MAX + 16];
+	const char *argv[] = { "guest/linux/mkinitramfs",
+			       h.base,
+			       h.kdir,
+			       "tests/linux/outer-init",
+			       BUILD "/kvmcheck=bin/kvmcheck",
+			       kernel_to,
+			       initrd_to,
+			       "kvm-amd",
+			       NULL };
+
+	snprintf(kernel_to, sizeof(kernel_to), "%s=guest/vmlinuz", h.kernel);
+	snprintf(initrd_to, sizeof(initrd_to), "%s=guest/initrd", initrd);
+	return run_tool(argv);
+}
+
+static int harness_setup(void **state)
+{
+	char initrd[PATH_MAX];
+	const char *mode = getenv("VESSEL_LINUX_MODE");
+	double t0 = now();
+
+	(void)state;
+	h.vessel = env_or("VESSEL", "build/vessel-static");
+	h.cpu = env_or("VESSEL_LINUX_CPU", "qemu64,+svm,+npt");
+	h.append = env_or("VESSEL_LINUX_APPEND", "");
+	h.timeout_s = atoi(env_or("VESSEL_LINUX_TIMEOUT", "180"));
+	h.verbose = !strcmp(env_or("VESSEL_LINUX_VERBOSE", "0"), "1");
+	h.nested = mode ? !strcmp(mode, "nested") : !hw_virt();
+	if (access(h.vessel, X_OK)) {
+		fprintf(stderr, "linux: %s: %s\n", h.vessel, strerror(errno));
+		return -1;
+	}
+	if (h.nested && !is_static(h.vessel)) {
+		fprintf(stderr, "linux: %s: not a static x86-64 binary\n",
+			h.vessel);
+		return -1;
+	}
+	if (fetch_kernel())
+		return -1;
+	mkdir(BUILD "/run", 0755);
+	snprintf(initrd, sizeof(initrd), BUILD "/%s/guest.cpio", h.release);
+	snprintf(h.base, sizeof(h.base), BUILD "/%s/outer-base.cpio",
+		 h.release);
+	if (pack_guest(initrd) || (h.nested && pack_outer(initrd)))
+		return -1;
+	h.ready = true;
+	printf("linux: kernel %s, %s mode%s%s, vessel %s, ready in %.1f s\n",
+	       h.release, h.nested ? "nested" : "direct",
+	       h.nested ? ", outer CPU " : "", h.nested ? h.cpu : "", h.vessel,
+	       now() - t0);
+	return 0;
+}
+
+static void sh_quote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/*
+ * The scenario as one sh command line. Nested: sourced by the outer /init
+ * (its vessel, kernel and initramfs are at fixed paths). Direct: run by sh.
+ */
+static int write_scenario(const struct scenario *s, const char *path)
+{
+	char cmdline[1024];
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	snprintf(cmdline, sizeof(cmdline), "%s vessel.test=%s%s%s",
+		 guest_cmdline, s->test, *h.append ? " " : "", h.append);
+	if (h.nested) {
+		fputs("vessel --kernel /guest/vmlinuz --initrd /guest/initrd",
+		      f);
+	} else {
+		fputs("exec ", f);
+		sh_quote(f, h.vessel);
+		fputs(" --kernel ", f);
+		sh_quote(f, h.kernel);
+		fprintf(f, " --initrd " BUILD "/%s/guest.cpio", h.release);
+	}
+	fputs(" --cmdline ", f);
+	sh_quote(f, cmdline);
+	fprintf(f, " --mem 256M --cpus 1 %s\n", s->args ? s->args : "");
+	return fclose(f);
+}
+
+static void console_add(struct run *r, const char *buf, size_t n, double t)
+{
+	size_t from = r->len > 64 ? r->len - 64 : 0;
+
+	if (r->len + n > CONSOLE_MAX)
+		return;
+	r->console = realloc(r->console, r->len + n + 1);
+	assert_non_null(r->console);
+	memcpy(r->console + r->len, buf, n);
+	r->len += n;
+	r->console[r->len] = '\0';
+	for (size_t i = 0; i < N_TIMED; i++)
+		if (r->at[i] < 0 && strstr(r->console + from, timed[i]))
+			r->at[i] = t;
+}
+
+/* Reads @fd into @r and @log until EOF or @deadline; false on timeout. */
+static bool console_read(int fd, struct run *r, FILE *log, double t0,
+			 double deadline)
+{
+	char buf[4096];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		double left = deadline - now();
+		ssize_t n;
+
+		if (left <= 0)
+			return false;
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return true;
+		fwrite(buf, 1, n, log);
+		if (h.verbose)
+			fwrite(buf, 1, n, stderr);
+		console_add(r, buf, n, now() - t0);
+	}
+}
+
+/* "# command", at the head of a log, ready to paste into a shell. */
+static void log_command(FILE *log, const char *const argv[])
+{
+	fputc('#', log);
+	for (size_t i = 0; argv[i]; i++) {
+		fputc(' ', log);
+		if (strpbrk(argv[i], " '\"$;&|<>()*?\\"))
+			sh_quote(log, argv[i]);
+		else
+			fputs(argv[i], log);
+	}
+	fputc('\n', log);
+	fflush(log);
+}
+
+/* Runs @argv with its console to @log_path, killed after the timeout. */
+static void run_console(const char *const argv[], const char *log_path,
+			struct run *r)
+{
+	int pfd[2];
+	double t0 = now(), deadline = t0 + h.timeout_s;
+	FILE *log = fopen(log_path, "w");
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < N_TIMED; i++)
+		r->at[i] = -1;
+	assert_non_null(log);
+	log_command(log, argv);
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	pid = spawn(argv, pfd[1]);
+	close(pfd[1]);
+	assert_true(pid > 0);
+	r->timed_out = !console_read(pfd[0], r, log, t0, deadline);
+	while (!r->timed_out && waitpid(pid, &r->status, WNOHANG) == 0) {
+		r->timed_out = now() > deadline;
+		usleep(10000);
+	}
+	if (r->timed_out) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &r->status, 0);
+	}
+	r->wall = now() - t0;
+	close(pfd[0]);
+	fclose(log);
+}
+
+/* vessel's exit code: from the harness line (nested) or the child. */
+static int exit_code_of(const struct run *r)
+{
+	const char *p, *last = NULL;
+
+	if (!h.nested)
+		return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
+	for (p = r->console; (p = strstr(p, HARNESS "exit=")); p++)
+		last = p;
+	return last ? atoi(last + strlen(HARNESS "exit=")) : -1;
+}
+
+/* The first of @s's markers missing from the console, in order; or NULL. */
+static const char *missing_marker(const struct scenario *s, const char *con)
+{
+	for (size_t i = 0; s->markers[i]; i++) {
+		const char *p = strstr(con, s->markers[i]);
+
+		if (!p)
+			return s->markers[i];
+		con = p + strlen(s->markers[i]);
+	}
+	return NULL;
+}
+
+static void print_tail(const struct run *r, int lines)
+{
+	const char *p = r->console + r->len;
+
+	while (p > r->console && lines >= 0)
+		if (*--p == '\n')
+			lines--;
+	fprintf(stderr, "---- console tail ----\n%s\n----\n", p);
+}
+
+/* Runs @s; returns vessel's exit code or -1, @why set on failure. */
+static int scenario_run(const struct scenario *s, char *why, size_t size)
+{
+	char scen[PATH_MAX], outer[PATH_MAX], log[PATH_MAX];
+	const char *qemu[] = { "qemu-system-x86_64",
+			       "-accel",
+			       "tcg",
+			       "-cpu",
+			       h.cpu,
+			       "-m",
+			       "1024",
+			       "-smp",
+			       "1",
+			       "-nographic",
+			       "-nic",
+			       "none",
+			       "-no-reboot",
+			       "-kernel",
+			       h.kernel,
+			       "-initrd",
+			       outer,
+			       "-append",
+			       "console=ttyS0 panic=-1 quiet",
+			       NULL };
+	const char *direct[] = { "sh", scen, NULL };
+	const char *mkouter[] = {
+		"tests/linux/mkouter", outer, h.base, h.vessel, scen, NULL
+	};
+	struct run r;
+	int code;
+
+	snprintf(scen, sizeof(scen), BUILD "/run/%s.scenario", s->name);
+	snprintf(outer, sizeof(outer), BUILD "/run/%s.cpio", s->name);
+	snprintf(log, sizeof(log), BUILD "/run/%s.log", s->name);
+	why[0] = '\0';
+	if (write_scenario(s, scen) || (h.nested && run_tool(mkouter))) {
+		snprintf(why, size, "cannot write %.200s", scen);
+		return -1;
+	}
+	run_console(h.nested ? qemu : direct, log, &r);
+	code = exit_code_of(&r);
+	if (r.timed_out)
+		snprintf(why, size, "timed out after %d s", h.timeout_s);
+	else if (h.nested && r.at[0] < 0)
+		snprintf(why, size, "no usable /dev/kvm in the outer VM");
+	else if (code < 0)
+		snprintf(why, size, "no exit code (wait status %#x)", r.status);
+	else if (code != s->exit_code)
+		snprintf(why, size, "exit code %d, expected %d", code,
+			 s->exit_code);
+	else if (missing_marker(s, r.console))
+		snprintf(why, size, "console lacks \"%s\"",
+			 missing_marker(s, r.console));
+	printf("linux: %s: exit %d in %.1f s", s->name, code, r.wall);
+	for (size_t i = 0; i < N_TIMED; i++)
+		if (r.at[i] >= 0)
+			printf(", \"%s\" at %.1f s", timed[i], r.at[i]);
+	printf(", log %s\n", log);
+	if (why[0] && r.console)
+		print_tail(&r, 25);
+	free(r.console);
+	return code;
+}
+
+static void test_scenario(void **state)
+{
+	const struct scenario *s = *state;
+	char why[256];
+
+	scenario_run(s, why, sizeof(why));
+	if (why[0])
+		fail_msg("%s: %s", s->name, why);
+}
+
+static int demo(void)
+{
+	char why[256];
+	int bad = 0;
+
+	for (size_t i = 0; i < N_SCENARIOS; i++) {
+		const struct exitcode_info *e;
+		int code;
+
+		if (!scenarios[i].demo)
+			continue;
+		code = scenario_run(&scenarios[i], why, sizeof(why));
+		e = exitcode_find(code);
+		printf("%s: vessel exited %d: %s%s%s\n", scenarios[i].name,
+		       code, e ? e->meaning : "(not a vessel exit code)",
+		       why[0] ? " -- UNEXPECTED: " : "", why);
+		bad += why[0] != 0;
+	}
+	return bad ? 1 : 0;
+}
+
+static bool wanted(const char *name, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct CMUnitTest tests[N_SCENARIOS];
+	size_t n = 0;
+	int failed;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "--demo")) {
+		if (harness_setup(NULL))
+			return 1;
+		return demo();
+	}
+	for (size_t i = 0; i < N_SCENARIOS; i++) {
+		if (!wanted(scenarios[i].name, argc, argv))
+			continue;
+		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(
+			test_scenario, (void *)&scenarios[i]);
+		tests[n++].name = scenarios[i].name;
+	}
+	failed =
+		_cmocka_run_group_tests("linux", tests, n, harness_setup, NULL);
+	/* A failed setup counts as one failure; then no scenario ran. */
+	if (!h.ready)
+		failed = n;
+	printf("%zu passed, %d failed\n", n - failed, failed);
+	return failed ? 1 : 0;
+}
