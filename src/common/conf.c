@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int conf_error(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int conf_error(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static const struct conf_key *conf_key_find(const char *key)
+{
+	const struct conf_key *k;
+
+	for (k = conf_keys; k->key; k++)
+		if (!strcmp(k->key, key))
+			return k;
+	return NULL;
+}
+
+/* Multiply-with-suffix, refusing anything that overflows 64 bits. */
+static int conf_parse_scaled(const char *s, const char *const *suffixes,
+			     const u64 *scale, u64 *out)
+{
+	unsigned long long v;
+	char *end;
+	int i;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (i = 0; suffixes[i]; i++) {
+		if (strcasecmp(end, suffixes[i]))
+			continue;
+		if (v > UINT64_MAX / scale[i])
+			return -EINVAL;
+		*out = v * scale[i];
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int conf_parse_size(const char *s, u64 *out)
+{
+	static const char *const sfx[] = { "",	  "K",	 "M",	"G",  "T",
+					   "KB",  "MB",	 "GB",	"TB", "KiB",
+					   "MiB", "GiB", "TiB", NULL };
+	static const u64 scale[] = { 1,		 1ULL << 10, 1ULL << 20,
+				     1ULL << 30, 1ULL << 40, 1ULL << 10,
+				     1ULL << 20, 1ULL << 30, 1ULL << 40,
+				     1ULL << 10, 1ULL << 20, 1ULL << 30,
+				     1ULL << 40 };
+
+	return conf_parse_scaled(s, sfx, scale, out);
+}
+
+int conf_parse_time_ms(const char *s, u64 *out)
+{
+	static const char *const sfx[] = { "", "s", "ms", "m", "h", NULL };
+	static const u64 scale[] = { 1000, 1000, 1, 60000, 3600000 };
+
+	return conf_parse_scaled(s, sfx, scale, out);
+}
+
+static int conf_parse_uint(const char *s, u64 *out)
+{
+	static const char *const sfx[] = { "", NULL };
+	static const u64 scale[] = { 1 };
+
+	return conf_parse_scaled(s, sfx, scale, out);
+}
+
+/* Does @value match one of the '|'-separated words (or "prefix:" forms)? */
+static bool conf_choice_ok(const char *choices, const char *value)
+{
+	const char *p = choices;
+
+	while (*p) {
+		size_t n = strcspn(p, "|");
+
+		if (n && p[n - 1] == ':') {
+			if (!strncmp(value, p, n) && value[n])
+				return true;
+		} else if (strlen(value) == n && !strncmp(value, p, n)) {
+			return true;
+		}
+		p += n + (p[n] == '|');
+	}
+	return false;
+}
+
+static int conf_parse_flag(const char *s, u64 *out)
+{
+	if (!*s || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))
+		*out = 1;
+	else if (!strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0"))
+		*out = 0;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *conf_kind_word(enum conf_kind kind)
+{
+	switch (kind) {
+	case CONF_SIZE:
+		return "size";
+	case CONF_UINT:
+		return "number";
+	case CONF_TIME:
+		return "duration";
+	case CONF_FLAG:
+		return "yes/no value";
+	default:
+		return "value";
+	}
+}
+
+/* Check @value against @k; fills *num for numeric kinds. */
+static int conf_check(const struct conf_key *k, const char *value, u64 *num,
+		      const char *origin, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	*num = 0;
+	switch (k->kind) {
+	case CONF_SIZE:
+		ret = conf_parse_size(value, num);
+		break;
+	case CONF_UINT:
+		ret = conf_parse_uint(value, num);
+		break;
+	case CONF_TIME:
+		ret = conf_parse_time_ms(value, num);
+		break;
+	case CONF_FLAG:
+		return conf_parse_flag(value, num) ?
+			       conf_error(
+				       err, errlen, -EINVAL,
+				       "%s: %s: expected yes or no, not '%s'",
+				       origin, k->key, value) :
+			       0;
+	case CONF_CHOICE:
+		if (conf_choice_ok(k->choices, value))
+			return 0;
+		return conf_error(err, errlen, -EINVAL,
+				  "%s: %s: '%s' is not one of %s", origin,
+				  k->key, value, k->choices);
+	default:
+		if (!*value)
+			return conf_error(err, errlen, -EINVAL,
+					  "%s: %s needs a value", origin,
+					  k->key);
+		return 0;
+	}
+	if (ret)
+		return conf_error(err, errlen, -EINVAL,
+				  "%s: %s: '%s' is not a valid %s", origin,
+				  k->key, value, conf_kind_word(k->kind));
+	if (*num < k->min || *num > k->max)
+		return conf_error(err, errlen, -ERANGE,
+				  "%s: %s: '%s' is out of range", origin,
+				  k->key, value);
+	return 0;
+}
+
+static int conf_append(struct conf *c, const char *key, const char *value,
+		       u64 num, const char *origin)
+{
+	struct conf_value *v;
+
+	if (c->nr == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 16;
+
+		v = realloc(c->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	v = &c->v[c->nr];
+	v->key = key;
+	v->num = num;
+	v->value = strdup(value);
+	v->origin = strdup(origin);
+	if (!v->value || !v->origin) {
+		free(v->value);
+		free(v->origin);
+		return -ENOMEM;
+	}
+	c->nr++;
+	return 0;
+}
+
+int conf_set(struct conf *c, const char *key, const char *value,
+	     const char *origin, char *err, size_t errlen)
+{
+	const struct conf_key *k = conf_key_find(key);
+	u64 num;
+	int ret;
+
+	if (!k)
+		return conf_error(err, errlen, -EINVAL,
+				  "%s: unknown option '%s'", origin, key);
+	ret = conf_check(k, value, &num, origin, err, errlen);
+	if (ret)
+		return ret;
+	/* Keys stay pointers into the static table: no copy needed. */
+	ret = conf_append(c, k->key, value, num, origin);
+	if (ret)
+		return conf_error(err, errlen, ret, "%s: out of memory",
+				  origin);
+	return 0;
+}
+
+const struct conf_value *conf_find(const struct conf *c, const char *key)
+{
+	int i;
+
+	for (i = c->nr - 1; i >= 0; i--)
+		if (!strcmp(c->v[i].key, key))
+			return &c->v[i];
+	return NULL;
+}
+
+const char *conf_get(const struct conf *c, const char *key)
+{
+	const struct conf_value *v = conf_find(c, key);
+
+	return v ? v->value : NULL;
+}
+
+u64 conf_get_num(const struct conf *c, const char *key, u64 def)
+{
+	const struct conf_value *v = conf_find(c, key);
+
+	return v ? v->num : def;
+}
+
+const struct conf_value *conf_nth(const struct conf *c, const char *key, int n)
+{
+	int i;
+
+	for (i = 0; i < c->nr; i++)
+		if (!strcmp(c->v[i].key, key) && n-- == 0)
+			return &c->v[i];
+	return NULL;
+}
+
+void conf_free(struct conf *c)
+{
+	int i;
+
+	for (i = 0; i < c->nr; i++) {
+		free(c->v[i].value);
+		free(c->v[i].origin);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Strip a trailing comment (a '#' at the start or after a blank, outside quotes). */
+static void conf_strip_comment(char *s)
+{
+	char quote = 0;
+	char *p;
+
+	for (p = s; *p; p++) {
+		if (quote) {
+			quote = *p == quote ? 0 : quote;
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '#' &&
+			   (p == s || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static char *conf_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	/* Quotes around a whole value are optional: cmdline "a b". */
+	if (end - s >= 2 && (*s == '"' || *s == '\'') && end[-1] == *s) {
+		end[-1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+static int conf_parse_line(struct conf *c, char *line, const char *origin,
+			   char *err, size_t errlen)
+{
+	char *key, *value;
+
+	conf_strip_comment(line);
+	key = line + strspn(line, " \t");
+	if (!*key || *key == '\n')
+		return 0;
+	value = key + strcspn(key, " \t\r\n");
+	if (*value)
+		*value++ = '\0';
+	return conf_set(c, key, conf_trim(value), origin, err, errlen);
+}
+
+int conf_parse_file(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	char origin[512], *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, ret = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return conf_error(err, errlen, -EBADMSG, "%s: %s", path,
+				  strerror(errno));
+	while (!ret && getline(&line, &cap, f) >= 0) {
+		lineno++;
+		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+		ret = conf_parse_line(c, line, origin, err, errlen);
+	}
+	if (!ret && ferror(f))
+		ret = conf_error(err, errlen, -EBADMSG, "%s: read error", path);
+	free(line);
+	fclose(f);
+	return ret ? -EBADMSG : 0;
+}
+
+static int conf_parse_option(struct conf *c, int argc, char *const argv[],
+			     int *i, char *err, size_t errlen)
+{
+	const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+	const struct conf_key *k;
+	char key[64], origin[80];
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+
+	if (n >= sizeof(key))
+		n = sizeof(key) - 1;
+	memcpy(key, arg, n);
+	key[n] = '\0';
+	snprintf(origin, sizeof(origin), "--%s", key);
+	k = conf_key_find(key);
+	if (!k)
+		return conf_error(err, errlen, -EINVAL,
+				  "unknown option '%s' (see --help)", argv[*i]);
+	if (eq)
+		return conf_set(c, key, eq + 1, origin, err, errlen);
+	if (k->kind == CONF_FLAG)
+		return conf_set(c, key, "", origin, err, errlen);
+	if (*i + 1 >= argc)
+		return conf_error(err, errlen, -EINVAL, "%s needs a value",
+				  origin);
+	return conf_set(c, key, argv[++*i], origin, err, errlen);
+}
+
+int conf_parse_args(struct conf *c, int argc, char *const argv[], char *err,
+		    size_t errlen)
+{
+	int i, ret;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] == '@') {
+			ret = conf_parse_file(c, a + 1, err, errlen);
+		} else if (a[0] == '-' && a[1] == '-' && a[2]) {
+			ret = conf_parse_option(c, argc, argv, &i, err, errlen);
+		} else {
+			ret = conf_error(
+				err, errlen, -EINVAL,
+				"unexpected argument '%s' (options are --key value, files @FILE)",
+				a);
+		}
+		if (ret)
+			return ret == -EBADMSG ? -EBADMSG : -EINVAL;
+	}
+	return 0;
+}
+
+int conf_sub_get(const char *list, const char *sub, char *out, size_t outlen)
+{
+	size_t n = strlen(sub);
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len > n && !strncmp(p, sub, n) && p[n] == '=') {
+			if (len - n - 1 >= outlen)
+				return -E2BIG;
+			memcpy(out, p + n + 1, len - n - 1);
+			out[len - n - 1] = '\0';
+			return 0;
+		}
+		p += len + (p[len] == ',');
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Every option vessel knows: one row each. --help prints this table, and
+ * conf.c checks each value against its row when it is set.
+ */
+#include "conf.h"
+
+const struct conf_key conf_keys[] = {
+	{ "name", CONF_STRING, .help_arg = "NAME",
+	  .help = "the guest's name, used in logs" },
+	{ "kernel", CONF_PATH, .help_arg = "PATH",
+	  .help = "kernel: Linux bzImage, ELF vmlinux or PVH ELF (detected)" },
+	{ "initrd", CONF_PATH, .help_arg = "PATH", .help = "initramfs" },
+	{ "cmdline", CONF_STRING, .help_arg = "TEXT",
+	  .help = "kernel command line (rest of the line in a file)" },
+	{ "mem", CONF_SIZE, 16ULL << 20, 64ULL << 30, .help_arg = "SIZE",
+	  .help = "guest RAM, 16M..64G (K/M/G suffix; default 256M)" },
+	{ "cpus", CONF_UINT, 1, 254, .help_arg = "N",
+	  .help = "number of vCPUs, 1..254 (default 1)" },
+	{ "serial", CONF_CHOICE, .choices = "stdio|file:|pty|unix:|none",
+	  .help_arg = "BACKEND",
+	  .help = "COM1 console: stdio (default), file:PATH, pty, unix:PATH, none" },
+	{ NULL },
+};

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The device environment of dev.h, for real: each call forwards to the
+ * VM's buses, KVM, guest memory, the stop state or the event loop.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include "../common/log.h"
+#include "vm.h"
+
+const struct conf *env_conf(struct dev_env *env)
+{
+	return env->vm->conf;
+}
+
+static struct bus *env_bus(struct dev_env *env, enum bus_space space)
+{
+	return space == BUS_PIO ? &env->vm->pio : &env->vm->mmio;
+}
+
+int env_bus_add(struct dev_env *env, enum bus_space space, u64 base, u64 len,
+		io_handler fn, void *dev)
+{
+	return bus_add(env_bus(env, space), base, len, fn, dev);
+}
+
+int env_bus_del(struct dev_env *env, enum bus_space space, u64 base)
+{
+	return bus_del(env_bus(env, space), base);
+}
+
+void env_irq_set(struct dev_env *env, u32 gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = !!level };
+
+	if (ioctl(env->vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_warn_once("KVM_IRQ_LINE %u failed: %m", gsi);
+}
+
+int env_msi_send(struct dev_env *env, u64 addr, u32 data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (u32)addr,
+		.address_hi = (u32)(addr >> 32),
+		.data = data,
+	};
+
+	return ioctl(env->vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+}
+
+void *env_gmem_ptr(struct dev_env *env, u64 gpa, u64 len)
+{
+	return gmem_ptr(&env->vm->gm, gpa, len);
+}
+
+void env_request_stop(struct dev_env *env, enum stop_reason why)
+{
+	vm_request_stop(env->vm, why);
+}
+
+int env_watch_fd(struct dev_env *env, int fd, void (*ready)(void *dev, int fd),
+		 void *dev)
+{
+	return loop_watch_fd(&env->vm->loop, fd, ready, dev);
+}
+
+void env_unwatch_fd(struct dev_env *env, int fd)
+{
+	loop_unwatch_fd(&env->vm->loop, fd);
+}
+
+void env_timer_arm(struct dev_env *env, struct dev_timer *t, u64 delay_ns)
+{
+	loop_timer_arm(&env->vm->loop, t, delay_ns);
+}
+
+void env_timer_cancel(struct dev_env *env, struct dev_timer *t)
+{
+	loop_timer_cancel(&env->vm->loop, t);
+}
+
+u64 env_now_ns(struct dev_env *env)
+{
+	(void)env;
+	return loop_now_ns();
+}
+
+struct pci_bus *env_pci_bus(struct dev_env *env)
+{
+	return env->vm->pci;
+}

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The VM: KVM objects, guest RAM, buses, devices, ACPI, the kernel, vCPUs,
+ * and the one stop sequence every exit path takes. [kvmtool kvm.c;
+ * firecracker builder.rs]
+ */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/exitcode.h"
+#include "../common/log.h"
+#include "boot/acpi/acpi.h"
+#include "boot/e820.h"
+#include "boot/layout.h"
+#include "dev/pci.h"
+#include "kvm.h"
+#include "vcpu.h"
+
+/* KVM's x86 TSS and identity-map pages, inside the PCI hole (QEMU's choice). */
+#define KVM_TSS_ADDR 0xfeffd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfeffc000ULL
+#define DEFAULT_MEM (256ULL << 20)
+#define MAX_IMAGE_SIZE (1ULL << 32)
+
+extern const struct dev_type *const __start_vessel_dev[];
+extern const struct dev_type *const __stop_vessel_dev[];
+
+int vm_exitcode_of(enum stop_reason why)
+{
+	switch (why) {
+	case STOP_POWEROFF:
+		return EXIT_POWEROFF;
+	case STOP_REBOOT:
+		return EXIT_REBOOT;
+	case STOP_GUEST_ERROR:
+		return EXIT_GUEST_ERROR;
+	case STOP_PANIC:
+		return EXIT_PANIC;
+	case STOP_WATCHDOG:
+		return EXIT_WATCHDOG;
+	case STOP_TERMINATED:
+		return EXIT_TERMINATED;
+	case STOP_POWER_CUT:
+		return EXIT_POWER_CUT;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+void vm_request_stop(struct vm *vm, enum stop_reason why)
+{
+	int none = STOP_NONE;
+	u64 one = 1;
+
+	if (!__atomic_compare_exchange_n(&vm->stop_reason, &none, why, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
+		log_err_errno("stop request");
+}
+
+/* Read a whole file; errors name the file. */
+static int vm_read_file(const char *what, const char *path, u8 **buf,
+			size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+	size_t off = 0;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		log_err_errno("%s %s", what, path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (u64)st.st_size > MAX_IMAGE_SIZE) {
+		log_err("%s %s: not a regular file of at most 4 GiB", what,
+			path);
+		ret = -EINVAL;
+		goto out;
+	}
+	*len = st.st_size;
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (off < *len && (n = read(fd, *buf + off, *len - off)) > 0)
+		off += n;
+	if (off < *len) {
+		ret = -EIO;
+		log_err("%s %s: short read", what, path);
+		free(*buf);
+		*buf = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int vm_kvm_objects(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	u64 idmap = KVM_IDENTITY_MAP_ADDR;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		log_err_errno("KVM_CREATE_VM");
+		return -errno;
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < (int)sizeof(struct kvm_run)) {
+		log_err("KVM_GET_VCPU_MMAP_SIZE: %d", vm->run_size);
+		return -EINVAL;
+	}
+	/* Needed on Intel only; harmless elsewhere, so failures are ignored. */
+	ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR);
+	ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		log_err_errno("KVM_CREATE_IRQCHIP");
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		log_err_errno("KVM_CREATE_PIT2");
+		return -errno;
+	}
+	return 0;
+}
+
+/* Guest RAM: one lazily backed mapping, one memory slot per region. */
+static int vm_ram(struct vm *vm)
+{
+	int i;
+
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		log_err_errno("cannot map %llu MiB of guest RAM",
+			      (unsigned long long)(vm->ram_size >> 20));
+		return -ENOMEM;
+	}
+	gmem_init(&vm->gm, vm->ram, vm->ram_size);
+	for (i = 0; i < vm->gm.nr; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = vm->gm.r[i].gpa,
+			.memory_size = vm->gm.r[i].size,
+			.userspace_addr = (u64)(uintptr_t)vm->gm.r[i].host,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+			log_err_errno("KVM_SET_USER_MEMORY_REGION");
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int vm_get_cpuid(struct vm *vm)
+{
+	int nent = 128;
+
+	for (;;) {
+		struct kvm_cpuid2 *c;
+
+		c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			vm->cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG || nent >= 4096) {
+			log_err_errno("KVM_GET_SUPPORTED_CPUID");
+			return -errno;
+		}
+		nent *= 2;
+	}
+}
+
+static int vm_dev_cmp(const void *a, const void *b)
+{
+	const struct vm_device *x = a, *y = b;
+
+	return x->type->prio - y->type->prio;
+}
+
+/* Create every configured device in prio order; unwind on failure. */
+static int vm_devices(struct vm *vm)
+{
+	size_t n = __stop_vessel_dev - __start_vessel_dev, i;
+	int ret;
+
+	vm->devs = calloc(n ? n : 1, sizeof(*vm->devs));
+	if (!vm->devs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		vm->devs[i].type = __start_vessel_dev[i];
+	qsort(vm->devs, n, sizeof(*vm->devs), vm_dev_cmp);
+	for (i = 0; i < n; i++) {
+		ret = vm->devs[i].type->create(&vm->env, &vm->devs[i].dev);
+		if (ret) {
+			log_err("device %s: %s", vm->devs[i].type->name,
+				strerror(-ret));
+			vm->nr_devs = i;
+			return ret;
+		}
+	}
+	vm->nr_devs = n;
+	return 0;
+}
+
+static void vm_dsdt_devices(void *ctx, struct aml *aml)
+{
+	struct vm *vm = ctx;
+	int i;
+
+	for (i = 0; i < vm->nr_devs; i++)
+		if (vm->devs[i].dev && vm->devs[i].type->dsdt)
+			vm->devs[i].type->dsdt(vm->devs[i].dev, aml);
+}
+
+static int vm_acpi(struct vm *vm, u64 *rsdp)
+{
+	struct acpi_config cfg = {
+		.ncpus = vm->ncpus,
+		.power_button = true,
+		.mmio64_base = ALIGN_UP(gmem_top(&vm->gm), 1ULL << 30),
+		.mmio64_size = PCI_MMIO64_SIZE,
+		.dsdt_devices = vm_dsdt_devices,
+		.ctx = vm,
+	};
+	char err[256];
+	int ret;
+
+	if (cfg.mmio64_base < PCI_HOLE_END)
+		cfg.mmio64_base = PCI_HOLE_END;
+	ret = acpi_build(&vm->gm, &cfg, rsdp, err, sizeof(err));
+	if (ret)
+		log_err("ACPI tables: %s", err);
+	return ret;
+}
+
+/* Load the kernel and initrd named in the configuration. */
+static int vm_boot(struct vm *vm, u64 rsdp)
+{
+	struct boot_params_in in = {
+		.kernel_path = conf_get(vm->conf, "kernel"),
+		.initrd_path = conf_get(vm->conf, "initrd"),
+		.cmdline = conf_get(vm->conf, "cmdline"),
+		.rsdp_gpa = rsdp,
+	};
+	struct e820_map map;
+	u8 *kernel = NULL, *initrd = NULL;
+	char err[512];
+	int ret;
+
+	if (!in.kernel_path) {
+		log_err("no kernel given (--kernel PATH, or a 'kernel' line in a guest file)");
+		return -EINVAL;
+	}
+	ret = vm_read_file("kernel", in.kernel_path, &kernel, &in.kernel_size);
+	if (!ret && in.initrd_path)
+		ret = vm_read_file("initrd", in.initrd_path, &initrd,
+				   &in.initrd_size);
+	if (!ret) {
+		e820_build(vm->ram_size, &map);
+		in.kernel = kernel;
+		in.initrd = initrd;
+		in.e820 = &map;
+		if (!in.cmdline)
+			in.cmdline = "";
+		ret = boot_load(&vm->gm, &in, &vm->entry, err, sizeof(err));
+		if (ret)
+			log_err("%s", err);
+	}
+	free(kernel);
+	free(initrd);
+	return ret;
+}
+
+static int vm_vcpus(struct vm *vm)
+{
+	int i, ret;
+
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (i = 0; i < vm->ncpus; i++) {
+		ret = vcpu_create(&vm->vcpus[i], vm, i);
+		if (ret)
+			return ret;
+		vm->nr_vcpus++;
+	}
+	return 0;
+}
+
+/*
+ * The host's power button: the first SIGTERM/SIGINT presses it on every
+ * device that has one (ACPI PM), the second terminates. Without such a
+ * device the first one terminates. SIGQUIT cuts the power.
+ */
+static void vm_press_power_button(struct vm *vm)
+{
+	bool pressed = false;
+	int i;
+
+	for (i = 0; i < vm->nr_devs; i++) {
+		if (!vm->devs[i].dev || !vm->devs[i].type->power_button)
+			continue;
+		vm->devs[i].type->power_button(vm->devs[i].dev);
+		pressed = true;
+	}
+	if (pressed)
+		log_info("power button pressed");
+	else
+		vm_request_stop(vm, STOP_TERMINATED);
+}
+
+static void vm_on_signal(void *dev, int fd)
+{
+	struct signalfd_siginfo si;
+	struct vm *vm = dev;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	switch (si.ssi_signo) {
+	case SIGTERM:
+	case SIGINT:
+		if (vm->presses++ == 0)
+			vm_press_power_button(vm);
+		else
+			vm_request_stop(vm, STOP_TERMINATED);
+		break;
+	case SIGQUIT:
+		vm_request_stop(vm, STOP_POWER_CUT);
+		break;
+	default: /* SIGHUP: a closed terminal must not stop the guest */
+		break;
+	}
+}
+
+static void vm_on_stop(void *dev, int fd)
+{
+	struct vm *vm = dev;
+	u64 v;
+
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+	loop_quit(&vm->loop);
+}
+
+/* Signals become loop events; vCPU threads inherit the blocked mask. */
+static int vm_signals(struct vm *vm)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -EINVAL;
+	vm->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->sig_fd < 0)
+		return -errno;
+	return loop_watch_fd(&vm->loop, vm->sig_fd, vm_on_signal, vm);
+}
+
+static int vm_event_setup(struct vm *vm)
+{
+	int ret = loop_init(&vm->loop);
+
+	if (ret)
+		return ret;
+	vm->loop_ready = true;
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0)
+		return -errno;
+	ret = loop_watch_fd(&vm->loop, vm->stop_efd, vm_on_stop, vm);
+	return ret ? ret : vm_signals(vm);
+}
+
+static void vm_stop_all(struct vm *vm, enum stop_reason why);
+
+static int vm_setup(struct vm *vm)
+{
+	u64 rsdp = 0;
+	int ret;
+
+	ret = vm_kvm_objects(vm);
+	ret = ret ? ret : vm_ram(vm);
+	ret = ret ? ret : vm_get_cpuid(vm);
+	ret = ret ? ret : vcpu_kick_init();
+	ret = ret ? ret : vm_event_setup(vm);
+	if (ret)
+		return EXIT_INTERNAL;
+	if (pci_bus_create(&vm->env, &vm->pci) || vm_devices(vm))
+		return EXIT_USAGE;
+	if (vm_acpi(vm, &rsdp) || vm_boot(vm, rsdp))
+		return EXIT_USAGE;
+	return vm_vcpus(vm) ? EXIT_INTERNAL : 0;
+}
+
+int vm_create(struct vm *vm, const struct conf *conf)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->conf = conf;
+	vm->env.vm = vm;
+	vm->vm_fd = vm->stop_efd = vm->sig_fd = -1;
+	vm->ram_size = conf_get_num(conf, "mem", DEFAULT_MEM);
+	vm->ncpus = conf_get_num(conf, "cpus", 1);
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	if (kvm_open(&vm->kvm_fd, &vm->emulated)) {
+		vm->kvm_fd = -1;
+		vm_destroy(vm);
+		return EXIT_USAGE;
+	}
+	if (vm->emulated)
+		log_warn(
+			"/dev/kvm has no VT-x/AMD-V behind it (kvm_pvm?): unmodified guests run under instruction emulation and will be slow");
+	ret = vm_setup(vm);
+	if (ret)
+		vm_destroy(vm);
+	return ret;
+}
+
+/*
+ * The one stop sequence: stop and join every vCPU, then quiesce the
+ * devices in reverse creation order, each exactly once.
+ */
+static void vm_stop_all(struct vm *vm, enum stop_reason why)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_stop(&vm->vcpus[i]);
+	if (vm->quiesced)
+		return;
+	vm->quiesced = true;
+	for (i = vm->nr_devs - 1; i >= 0; i--)
+		if (vm->devs[i].dev && vm->devs[i].type->quiesce)
+			vm->devs[i].type->quiesce(vm->devs[i].dev, why);
+}
+
+int vm_run(struct vm *vm)
+{
+	enum stop_reason why;
+	int i, ret = 0;
+
+	for (i = 0; i < vm->nr_vcpus && !ret; i++)
+		ret = vcpu_start(&vm->vcpus[i]);
+	if (ret) {
+		log_err("cannot start vCPU thread: %s", strerror(-ret));
+		vm_request_stop(vm, STOP_INTERNAL);
+	}
+	ret = loop_run(&vm->loop);
+	if (ret) {
+		log_err("event loop: %s", strerror(-ret));
+		vm_request_stop(vm, STOP_INTERNAL);
+	}
+	why = __atomic_load_n(&vm->stop_reason, __ATOMIC_SEQ_CST);
+	vm_stop_all(vm, why);
+	return vm_exitcode_of(why);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	int i;
+
+	/* A VM that failed to start still quiesces what it created. */
+	vm_stop_all(vm, STOP_INTERNAL);
+	for (i = vm->nr_devs - 1; i >= 0; i--)
+		if (vm->devs[i].dev)
+			vm->devs[i].type->destroy(vm->devs[i].dev);
+	free(vm->devs);
+	if (vm->pci)
+		pci_bus_destroy(vm->pci);
+	for (i = vm->nr_vcpus - 1; i >= 0; i--)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	free(vm->cpuid);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->sig_fd >= 0)
+		close(vm->sig_fd);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	if (vm->loop_ready)
+		loop_free(&vm->loop);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	bus_free(&vm->pio);
+	bus_free(&vm->mmio);
+	memset(vm, 0, sizeof(*vm));
+}

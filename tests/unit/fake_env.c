@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "fake_env.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+struct dev_env *fake_env_new(u64 ram_size, const char *const *opts)
+{
+	struct dev_env *env = calloc(1, sizeof(*env));
+	char err[256], key[64];
+
+	assert_non_null(env);
+	env->ram = calloc(1, ram_size);
+	assert_non_null(env->ram);
+	gmem_init(&env->gm, env->ram, ram_size);
+	bus_init(&env->pio);
+	bus_init(&env->mmio);
+	for (; opts && *opts; opts++) {
+		const char *sp = strchr(*opts, ' ');
+		size_t n = sp ? (size_t)(sp - *opts) : strlen(*opts);
+
+		assert_true(n < sizeof(key));
+		memcpy(key, *opts, n);
+		key[n] = '\0';
+		if (conf_set(&env->conf, key, sp ? sp + 1 : "", "test", err,
+			     sizeof(err)))
+			fail_msg("fake_env option '%s': %s", *opts, err);
+	}
+	return env;
+}
+
+void fake_env_free(struct dev_env *env)
+{
+	bus_free(&env->pio);
+	bus_free(&env->mmio);
+	conf_free(&env->conf);
+	free(env->ram);
+	free(env);
+}
+
+static struct bus *fake_bus(struct dev_env *env, enum bus_space sp)
+{
+	return sp == BUS_PIO ? &env->pio : &env->mmio;
+}
+
+u64 fake_read(struct dev_env *env, enum bus_space sp, u64 addr, u8 size)
+{
+	struct io_access a = { .size = size, .write = false };
+
+	bus_access(fake_bus(env, sp), addr, &a);
+	return a.val;
+}
+
+void fake_write(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
+		u64 val)
+{
+	struct io_access a = { .size = size, .write = true, .val = val };
+
+	bus_access(fake_bus(env, sp), addr, &a);
+}
+
+void fake_env_advance(struct dev_env *env, u64 ns)
+{
+	struct dev_timer **pp;
+
+	env->now_ns += ns;
+	/* Restart after each fire: a callback may re-arm or cancel. */
+	for (pp = &env->timers; *pp;) {
+		struct dev_timer *t = *pp;
+
+		if (t->deadline_ns > env->now_ns) {
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		t->deadline_ns = 0;
+		t->fire(t->dev);
+		pp = &env->timers;
+	}
+}
+
+int fake_env_poll(struct dev_env *env)
+{
+	int i, fired = 0;
+
+	for (i = 0; i < FAKE_FDS; i++) {
+		struct pollfd p = { .fd = env->watch[i].fd, .events = POLLIN };
+
+		if (!env->watch[i].ready || poll(&p, 1, 0) <= 0)
+			continue;
+		env->watch[i].ready(env->watch[i].dev, env->watch[i].fd);
+		fired++;
+	}
+	return fired;
+}
+
+void *fake_dev_create(struct dev_env *env, const struct dev_type *type)
+{
+	void *dev = NULL;
+
+	assert_int_equal(type->create(env, &dev), 0);
+	return dev;
+}
+
+/* --- the env_*() contract of dev.h --- */
+
+const struct conf *env_conf(struct dev_env *env)
+{
+	return &env->conf;
+}
+
+int env_bus_add(struct dev_env *env, enum bus_space space, u64 base, u64 len,
+		io_handler fn, void *dev)
+{
+	return bus_add(fake_bus(env, space), base, len, fn, dev);
+}
+
+int env_bus_del(struct dev_env *env, enum bus_space space, u64 base)
+{
+	return bus_del(fake_bus(env, space), base);
+}
+
+void env_irq_set(struct dev_env *env, u32 gsi, int level)
+{
+	struct fake_irq *irq;
+
+	assert_true(gsi < FAKE_GSIS);
+	irq = &env->irq[gsi];
+	level = !!level;
+	if (level && !irq->level)
+		irq->raises++;
+	if (!level && irq->level)
+		irq->lowers++;
+	irq->level = level;
+}
+
+int env_msi_send(struct dev_env *env, u64 addr, u32 data)
+{
+	if (env->nr_msi == FAKE_MSIS)
+		return -ENOSPC;
+	env->msi[env->nr_msi].addr = addr;
+	env->msi[env->nr_msi].data = data;
+	env->nr_msi++;
+	return 0;
+}
+
+void *env_gmem_ptr(struct dev_env *env, u64 gpa, u64 len)
+{
+	return gmem_ptr(&env->gm, gpa, len);
+}
+
+void env_request_stop(struct dev_env *env, enum stop_reason why)
+{
+	if (env->stop == STOP_NONE)
+		env->stop = why;
+	env->stop_requests++;
+}
+
+int env_watch_fd(struct dev_env *env, int fd, void (*ready)(void *dev, int fd),
+		 void *dev)
+{
+	int i;
+
+	for (i = 0; i < FAKE_FDS; i++) {
+		if (env->watch[i].ready)
+			continue;
+		env->watch[i] = (struct fake_watch){ fd, ready, dev };
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void env_unwatch_fd(struct dev_env *env, int fd)
+{
+	int i;
+
+	for (i = 0; i < FAKE_FDS; i++)
+		if (env->watch[i].ready && env->watch[i].fd == fd)
+			env->watch[i].ready = NULL;
+}
+
+void env_timer_cancel(struct dev_env *env, struct dev_timer *t)
+{
+	struct dev_timer **pp;
+
+	for (pp = &env->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->deadline_ns = 0;
+}
+
+void env_timer_arm(struct dev_env *env, struct dev_timer *t, u64 delay_ns)
+{
+	env_timer_cancel(env, t);
+	t->deadline_ns = env->now_ns + delay_ns;
+	if (!t->deadline_ns)
+		t->deadline_ns = 1;
+	t->next = env->timers;
+	env->timers = t;
+}
+
+u64 env_now_ns(struct dev_env *env)
+{
+	return env->now_ns;
+}
+
+struct pci_bus *env_pci_bus(struct dev_env *env)
+{
+	return env->pci;
+}

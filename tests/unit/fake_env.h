@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VESSEL_FAKE_ENV_H
+#define VESSEL_FAKE_ENV_H
+
+/*
+ * The device environment for unit tests: real buses (bus.c) and config
+ * (conf.c), malloc'd guest RAM, an IRQ-edge recorder, a settable clock
+ * with manually fired timers, and recorded stop requests and MSIs.
+ */
+
+#include "../../src/common/conf.h"
+#include "../../src/vmm/bus.h"
+#include "../../src/vmm/dev/dev.h"
+#include "../../src/vmm/gmem.h"
+
+#define FAKE_GSIS 24
+#define FAKE_FDS 8
+#define FAKE_MSIS 64
+
+struct fake_irq {
+	int level;
+	int raises; /* 0 -> 1 transitions */
+	int lowers; /* 1 -> 0 transitions */
+};
+
+struct fake_watch {
+	int fd;
+	void (*ready)(void *dev, int fd);
+	void *dev;
+};
+
+struct dev_env {
+	struct conf conf;
+	struct gmem gm;
+	u8 *ram;
+	struct bus pio, mmio;
+	struct fake_irq irq[FAKE_GSIS];
+	enum stop_reason stop;
+	int stop_requests;
+	u64 now_ns;
+	struct dev_timer *timers;
+	struct fake_watch watch[FAKE_FDS];
+	struct {
+		u64 addr;
+		u32 data;
+	} msi[FAKE_MSIS];
+	int nr_msi;
+	struct pci_bus *pci;
+};
+
+/*
+ * A new environment with @ram_size bytes of zeroed RAM and the given
+ * options ("key value" strings, NULL-terminated; may be NULL). Asserts on
+ * any failure.
+ */
+struct dev_env *fake_env_new(u64 ram_size, const char *const *opts);
+void fake_env_free(struct dev_env *env);
+
+/* Guest accesses through the buses, as a vCPU would make them. */
+u64 fake_read(struct dev_env *env, enum bus_space sp, u64 addr, u8 size);
+void fake_write(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
+		u64 val);
+#define fake_inb(env, port) ((u8)fake_read(env, BUS_PIO, port, 1))
+#define fake_outb(env, port, v) fake_write(env, BUS_PIO, port, 1, v)
+
+/* Advance the clock by @ns and fire the timers that came due. */
+void fake_env_advance(struct dev_env *env, u64 ns);
+/* Call the ready callback of every watched fd that poll() says is readable. */
+int fake_env_poll(struct dev_env *env);
+
+/* Create @type's device in @env; asserts create() returns 0. */
+void *fake_dev_create(struct dev_env *env, const struct dev_type *type);
+
+#endif
