@@ -7,7 +7,6 @@
  * Static and standalone: the initramfs holds this, busybox and the modules
  * listed in /etc/modules (one path per line, already in load order).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

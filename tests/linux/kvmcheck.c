@@ -7,7 +7,6 @@
  * The outer VM's /init runs it as a preflight. It also stands in for vessel
  * to prove the harness's plumbing: arguments are ignored.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>

@@ -18,7 +18,6 @@
  *   VESSEL_LINUX_VERBOSE  1: copy the console to stderr as it comes
  * Usage: test_linux [--demo] [SCENARIO...]
  */
-#define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +42,10 @@
 
 #include "exitcode.h"
 
+/* Where linux.mk puts init and kvmcheck, and where runs leave their logs. */
+#ifndef BUILD
 #define BUILD "build/linux"
+#endif
 #define GUEST "VESSEL-GUEST: "
 #define HARNESS "VESSEL-HARNESS: "
 #define CONSOLE_MAX (16u << 20)
@@ -102,8 +104,11 @@ static struct {
 } h;
 
 /* Console strings whose first arrival time is reported. */
-static const char *const timed[] = { HARNESS "kvm ok", GUEST "init " };
-#define N_TIMED (sizeof(timed) / sizeof(timed[0]))
+enum { AT_KVM, AT_INIT, N_TIMED };
+static const char *const timed[N_TIMED] = {
+	[AT_KVM] = HARNESS "kvm ok",
+	[AT_INIT] = GUEST "init ",
+};
 
 struct run {
 	int status; /* the child's wait status */
@@ -326,7 +331,8 @@ static int write_scenario(const struct scenario *s, const char *path)
 	}
 	fputs(" --cmdline ", f);
 	sh_quote(f, cmdline);
-	fprintf(f, " --mem 256M --cpus 1 %s\n", s->args ? s->args : "");
+	fprintf(f, " --mem 256M --cpus 1%s%s\n", s->args ? " " : "",
+		s->args ? s->args : "");
 	return fclose(f);
 }
 
@@ -498,7 +504,7 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 	code = exit_code_of(&r);
 	if (r.timed_out)
 		snprintf(why, size, "timed out after %d s", h.timeout_s);
-	else if (h.nested && r.at[0] < 0)
+	else if (h.nested && r.at[AT_KVM] < 0)
 		snprintf(why, size, "no usable /dev/kvm in the outer VM");
 	else if (code < 0)
 		snprintf(why, size, "no exit code (wait status %#x)", r.status);
