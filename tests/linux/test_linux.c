@@ -49,6 +49,7 @@
 #define GUEST "VESSEL-GUEST: "
 #define HARNESS "VESSEL-HARNESS: "
 #define CONSOLE_MAX (16u << 20)
+#define QEMU "qemu-system-x86_64"
 
 /*
  * One row per scenario: the guest's /init does @test, vessel must exit with
@@ -155,11 +156,11 @@ static pid_t spawn(const char *const argv[], int out_fd)
 	_exit(127);
 }
 
-/* Runs @argv to completion; 0 when it exited 0. */
-static int run_tool(const char *const argv[])
+/* Runs @argv to completion, output to @out_fd if >= 0; 0 if it exited 0. */
+static int run_out(const char *const argv[], int out_fd)
 {
 	int status;
-	pid_t pid = spawn(argv, -1);
+	pid_t pid = spawn(argv, out_fd);
 
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		return -1;
@@ -167,6 +168,22 @@ static int run_tool(const char *const argv[])
 		return 0;
 	fprintf(stderr, "linux: %s failed\n", argv[0]);
 	return -1;
+}
+
+static int run_tool(const char *const argv[])
+{
+	return run_out(argv, -1);
+}
+
+/* Is @prog on PATH and runnable? */
+static bool have(const char *prog)
+{
+	const char *argv[] = { prog, "-version", NULL };
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	bool ok = run_out(argv, null) == 0;
+
+	close(null);
+	return ok;
 }
 
 static bool hw_virt(void)
@@ -271,6 +288,10 @@ static int harness_setup(void **state)
 	h.nested = mode ? !strcmp(mode, "nested") : !hw_virt();
 	if (access(h.vessel, X_OK)) {
 		fprintf(stderr, "linux: %s: %s\n", h.vessel, strerror(errno));
+		return -1;
+	}
+	if (h.nested && !have(QEMU)) {
+		fprintf(stderr, "linux: nested mode needs qemu-system-x86\n");
 		return -1;
 	}
 	if (h.nested && !is_static(h.vessel)) {
@@ -465,7 +486,7 @@ static void print_tail(const struct run *r, int lines)
 static int scenario_run(const struct scenario *s, char *why, size_t size)
 {
 	char scen[PATH_MAX], outer[PATH_MAX], log[PATH_MAX];
-	const char *qemu[] = { "qemu-system-x86_64",
+	const char *qemu[] = { QEMU,
 			       "-accel",
 			       "tcg",
 			       "-cpu",
