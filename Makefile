@@ -35,8 +35,8 @@ SYSTEM_SRCS := $(wildcard tests/system/test_*.c)
 SYSTEM_BINS := $(SYSTEM_SRCS:%.c=$(BUILD)/%)
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 
-.PHONY: all deps demo test test-unit test-system bench check-headers \
-	format-check clean
+.PHONY: all deps demo test test-all test-unit test-system bench \
+	check-headers format-check clean
 all: $(BUILD)/vessel
 
 $(BUILD)/%.o: %.c
@@ -77,6 +77,21 @@ $(BUILD)/tests/runner: $(BUILD)/tests/runner.o
 # Build dependencies from Debian, installed when missing (root only).
 deps:
 	$(Q)scripts/deps
+
+# `make test` and `make demo` first install what is missing, then build
+# with the tools in place (a second make, so nothing is built before).
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-all
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/vessel $(PROBE)
+	$(Q)VESSEL=$(BUILD)/vessel PROBE=$(PROBE) scripts/demo
+
+TEST_BINS := $(UNIT_BINS) $(SYSTEM_BINS) $(LINUX_TEST_BINS)
+test-all: $(TEST_BINS) $(BUILD)/vessel $(PROBE) $(BUILD)/tests/runner \
+		$(LINUX_TEST_DEPS)
+	$(Q)VESSEL=$(BUILD)/vessel PROBE=$(PROBE) \
+		$(BUILD)/tests/runner $(TEST_BINS)
 
 test-unit: $(UNIT_BINS) $(BUILD)/tests/runner
 	$(Q)$(BUILD)/tests/runner $(UNIT_BINS)
