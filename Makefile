@@ -73,6 +73,7 @@ $(BUILD)/tests/runner: $(BUILD)/tests/runner.o
 
 -include guest/probe/probe.mk
 -include tests/linux/linux.mk
+-include tests/bench/bench.mk
 
 # Build dependencies from Debian, installed when missing (root only).
 deps:
