@@ -15,6 +15,7 @@
  *   VESSEL_LINUX_CPU      outer CPU model (qemu64,+svm,+npt)
  *   VESSEL_LINUX_TIMEOUT  seconds per scenario (180)
  *   VESSEL_LINUX_APPEND   more words for the guest's kernel command line
+ *                         (loglevel=8: its whole boot log, slowly)
  *   VESSEL_LINUX_VERBOSE  1: copy the console to stderr as it comes
  * Usage: test_linux [--demo] [SCENARIO...]
  */
@@ -84,8 +85,14 @@ static const struct scenario scenarios[] = {
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
-/* The guest's kernel command line, before vessel.test= and the append. */
-static const char guest_cmdline[] = "console=ttyS0 panic=-1";
+/*
+ * The guest's kernel command line, before vessel.test= and the append.
+ * Nested, each console byte is a trapped port write: the full boot log
+ * (~22 KB) cost 12 s of a 14 s guest run, against 4.5 s with quiet
+ * (measured with QEMU/KVM as the inner VMM). Errors still show; add
+ * VESSEL_LINUX_APPEND=loglevel=8 for everything.
+ */
+static const char guest_cmdline[] = "console=ttyS0 panic=-1 quiet";
 /* Modules the guest's initramfs loads (resolved through modules.dep). */
 static const char *const guest_modules[] = { NULL };
 
