@@ -461,6 +461,11 @@ static void check_dsdt_iasl(struct vm_mem *m, struct iasl_dir *d, int ncpus)
 	iasl_recompile(d, "dsdt");
 }
 
+/*
+ * Every table iasl can take on its own. The RSDP is not a table with a
+ * header, and iasl 20200925 refuses it as a file; rsdp_xsdt() checks it
+ * field by field instead.
+ */
 static void test_iasl_tables(void **state)
 {
 	static const int counts[] = { 1, 4, 254 };
@@ -634,7 +639,7 @@ static void test_errors(void **state)
 
 	ret = acpi_build(&m->gm, &cfg, &m->rsdp, m->err, sizeof(m->err));
 	assert_int_equal(ret, -E2BIG);
-	assert_true(strlen(m->err) > 0);
+	assert_non_null(strstr(m->err, "DSDT"));
 	/* Nothing was written. */
 	assert_int_equal(sum(gpa(m, ACPI_TABLES_START, 36), 36), 0);
 	assert_int_equal(*gpa(m, ACPI_TABLES_START, 1), 0);

@@ -132,14 +132,14 @@ static int acpi_check_config(const struct acpi_config *cfg, char *err,
 			     size_t errlen)
 {
 	if (cfg->ncpus < 1 || cfg->ncpus > ACPI_MAX_CPUS) {
-		snprintf(err, errlen, "ACPI: %d CPUs, must be 1 to %d",
-			 cfg->ncpus, ACPI_MAX_CPUS);
+		snprintf(err, errlen, "%d CPUs, must be 1 to %d", cfg->ncpus,
+			 ACPI_MAX_CPUS);
 		return -EINVAL;
 	}
 	if (cfg->mmio64_size &&
 	    cfg->mmio64_base + cfg->mmio64_size - 1 < cfg->mmio64_base) {
 		snprintf(err, errlen,
-			 "ACPI: 64-bit PCI window 0x%llx+0x%llx wraps around",
+			 "64-bit PCI window 0x%llx+0x%llx wraps around",
 			 (unsigned long long)cfg->mmio64_base,
 			 (unsigned long long)cfg->mmio64_size);
 		return -EINVAL;
@@ -187,12 +187,12 @@ static void acpi_tables_write(u8 *area, const struct acpi_layout *l,
 static int acpi_aml_error(int e, char *err, size_t errlen)
 {
 	if (e == -ENOMEM)
-		snprintf(err, errlen, "ACPI: out of memory building the DSDT");
+		snprintf(err, errlen, "out of memory building the DSDT");
 	else if (e == -E2BIG)
-		snprintf(err, errlen, "ACPI: the DSDT is too large");
+		snprintf(err, errlen, "the DSDT is too large");
 	else
 		snprintf(err, errlen,
-			 "ACPI: invalid AML in the DSDT (bad name or value)");
+			 "invalid AML in the DSDT (bad name or value)");
 	return e;
 }
 
@@ -209,10 +209,9 @@ int acpi_build(struct gmem *gm, const struct acpi_config *cfg, u64 *rsdp_gpa,
 		return ret;
 	area = gmem_ptr(gm, ACPI_TABLES_START, ACPI_AREA_SIZE);
 	if (!area) {
-		snprintf(
-			err, errlen,
-			"ACPI: guest RAM does not cover 0x%x-0x%x for the tables",
-			ACPI_TABLES_START, ACPI_TABLES_END - 1);
+		snprintf(err, errlen,
+			 "guest RAM does not cover 0x%x-0x%x for the tables",
+			 ACPI_TABLES_START, ACPI_TABLES_END - 1);
 		return -E2BIG;
 	}
 	aml_init(&dsdt);
@@ -222,11 +221,10 @@ int acpi_build(struct gmem *gm, const struct acpi_config *cfg, u64 *rsdp_gpa,
 		goto err_free;
 	}
 	if (!acpi_layout_plan(&l, dsdt.len, cfg->ncpus)) {
-		snprintf(
-			err, errlen,
-			"ACPI: tables need %zu bytes of DSDT AML and %zu of MADT; they do not fit in the %u bytes at 0x%x",
-			dsdt.len, acpi_madt_len(cfg->ncpus),
-			(unsigned int)ACPI_AREA_SIZE, ACPI_TABLES_START);
+		snprintf(err, errlen,
+			 "a %zu-byte DSDT does not fit in 0x%x-0x%x",
+			 sizeof(struct acpi_header) + dsdt.len,
+			 ACPI_TABLES_START, ACPI_TABLES_END - 1);
 		ret = -E2BIG;
 		goto err_free;
 	}
