@@ -60,13 +60,12 @@
 #define PORT_ACPI_RESET 0x60c /* FADT RESET_REG, 8-bit I/O */
 #define ACPI_RESET_VALUE 0x01
 #define SCI_IRQ 9
-#define ACPI_S5_SLP_TYP 5
+#define ACPI_S5_SLP_TYP 5 /* the \_S5 value vessel's DSDT returns */
 
 /*
  * Legacy PCI INTx routing (the DSDT's _PRT and each function's
  * Interrupt Line agree through this): slot/pin (pin 0 = INTA) to IOAPIC GSI.
  */
-#define PCI_INTX_GSI(slot, pin) \
-	(16 + (((slot) + (pin)) & 3)) /* the \_S5 value vessel's DSDT returns */
+#define PCI_INTX_GSI(slot, pin) (16 + (((slot) + (pin)) & 3))
 
 #endif
