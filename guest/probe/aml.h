@@ -1,0 +1,15 @@
+/* The one piece of AML the probe reads: the \_S5 package. */
+#ifndef PROBE_AML_H
+#define PROBE_AML_H
+
+#include "types.h"
+
+/*
+ * Find "Name (_S5, Package () {...})" in the AML of a DSDT (@aml, @len
+ * bytes after the table header) and return SLP_TYPa and SLP_TYPb as
+ * ACPICA's acpi_get_sleep_type_data() does. Returns 0, -ENOENT if there
+ * is no \_S5 object, or -EINVAL if its package cannot be decoded.
+ */
+int aml_find_s5(const u8 *aml, u32 len, u8 *slp_typa, u8 *slp_typb);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Byte loops are enough: the probe copies a few hundred bytes at most,
+ * and `rep movsb` keeps each copy a single instruction for emulators that
+ * charge per instruction (PVM).
+ */
+#include "lib.h"
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	void *d = dst;
+
+	asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	void *d = dst;
+
+	asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const u8 *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (*a != *b)
+			return (u8)*a - (u8)*b;
+		if (!*a)
+			break;
+	}
+	return 0;
+}

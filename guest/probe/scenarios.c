@@ -1,0 +1,142 @@
+/*
+ * The scenarios. Terminal ones end the machine their own way (reboot-*,
+ * triple-fault, poweroff); every other one ends with ACPI S5 after its
+ * own PASS/FAIL. A scenario that cannot go on prints FAIL and resets by a
+ * triple fault, so a harness always sees the guest end.
+ */
+#include "scenarios.h"
+#include "acpi.h"
+#include "apic.h"
+#include "bootinfo.h"
+#include "echo.h"
+#include "lib.h"
+#include "madt.h"
+#include "mem.h"
+#include "power.h"
+#include "print.h"
+#include "smp.h"
+#include "trap.h"
+
+#define CPUS_TIMEOUT_US 2000000
+#define ECHO_TIMEOUT_US 10000000
+#define ECHO_LINE_MAX 128
+
+struct scenario {
+	const char *name;
+	__noreturn void (*run)(void);
+};
+
+static struct acpi_info acpi;
+static struct madt_info madt;
+
+/* RSDP, XSDT, FADT, DSDT (and MADT if present), all checksummed. */
+static void need_acpi(void)
+{
+	if (acpi_init(&acpi, boot.rsdp))
+		trap_triple_fault();
+	probe_info(
+		"acpi rsdp 0x%llx (%s) %.4s 0x%llx FACP 0x%llx DSDT 0x%llx APIC 0x%llx",
+		acpi.rsdp, acpi.rsdp_source, acpi.root->signature,
+		(u64)acpi.root, (u64)acpi.fadt, (u64)acpi.dsdt, (u64)acpi.madt);
+	probe_pass("acpi", "%.4s FACP DSDT%s%s", acpi.root->signature,
+		   acpi.madt ? " APIC" : "",
+		   acpi.fadt_flags & FADT_HW_REDUCED_ACPI ? " (HW-reduced)" :
+							    "");
+}
+
+/* The MADT, whose LAPIC address must be where the CPU has it. */
+static void need_madt(void)
+{
+	if (!acpi.madt)
+		probe_abort("acpi", "no MADT (\"APIC\") in the %.4s",
+			    acpi.root->signature);
+	if (madt_parse(acpi.madt, &madt))
+		trap_triple_fault();
+	if (madt.lapic_address != apic_base())
+		probe_abort(
+			"acpi",
+			"MADT local APIC address 0x%llx, IA32_APIC_BASE says 0x%llx",
+			madt.lapic_address, apic_base());
+}
+
+static __noreturn void sc_poweroff(void)
+{
+	need_acpi();
+	power_off(&acpi);
+}
+
+static __noreturn void sc_reboot_acpi(void)
+{
+	need_acpi();
+	power_reset_acpi(&acpi);
+}
+
+static __noreturn void sc_cpus(void)
+{
+	u32 online;
+
+	need_acpi();
+	need_madt();
+	probe_info("madt cpus=%u", madt.nr_cpus);
+	if (madt.nr_cpus > MAX_CPUS)
+		probe_fail("cpus", "%u in MADT, the probe starts at most %u",
+			   madt.nr_cpus, MAX_CPUS);
+	online = smp_boot(&madt, CPUS_TIMEOUT_US);
+	if (online == madt.nr_cpus)
+		probe_pass("cpus", "%u in MADT, %u online", madt.nr_cpus,
+			   online);
+	else
+		probe_fail("cpus", "%u in MADT, %u online", madt.nr_cpus,
+			   online);
+	power_off(&acpi);
+}
+
+static __noreturn void sc_mem(void)
+{
+	need_acpi();
+	mem_check();
+	power_off(&acpi);
+}
+
+static __noreturn void sc_echo(void)
+{
+	char line[ECHO_LINE_MAX];
+	int err;
+
+	need_acpi();
+	need_madt();
+	err = echo_read_line(&madt, line, sizeof(line), ECHO_TIMEOUT_US);
+	if (!err)
+		probe_pass("echo", "%s", line);
+	else if (err == -ETIMEDOUT)
+		probe_fail("echo", "no complete line within %u s (got \"%s\")",
+			   ECHO_TIMEOUT_US / 1000000, line);
+	else
+		trap_triple_fault();
+	power_off(&acpi);
+}
+
+static const struct scenario scenarios[] = {
+	{ "poweroff", sc_poweroff },
+	{ "reboot-acpi", sc_reboot_acpi },
+	{ "reboot-cf9", power_reset_cf9 },
+	{ "reboot-kbd", power_reset_kbd },
+	{ "triple-fault", power_triple_fault },
+	{ "cpus", sc_cpus },
+	{ "mem", sc_mem },
+	{ "echo", sc_echo },
+};
+
+__noreturn void scenario_run(void)
+{
+	char name[32];
+	size_t i;
+
+	if (!bootinfo_arg("probe.test", name, sizeof(name)))
+		probe_abort("args",
+			    "no probe.test=<scenario> on the command line");
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
+		if (!strncmp(scenarios[i].name, name, sizeof(name)))
+			scenarios[i].run();
+	probe_abort("args", "unknown scenario \"%s\"", name);
+}

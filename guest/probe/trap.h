@@ -1,0 +1,44 @@
+/* IDT, exception reporting and interrupt dispatch. */
+#ifndef PROBE_TRAP_H
+#define PROBE_TRAP_H
+
+/*
+ * Vectors above the exceptions. The 8259s are remapped to 0x20..0x2f and
+ * masked; their spurious IRQ7/IRQ15 still need a gate. ISA IRQ 4 takes
+ * 0x34 as in Linux's old 0x30 + irq scheme; the LAPIC vectors are Linux's.
+ */
+#define VEC_PIC_BASE 0x20
+#define VEC_PIC_SPURIOUS1 0x27
+#define VEC_PIC_SPURIOUS2 0x2f
+#define VEC_UART 0x34
+#define VEC_TIMER 0xec
+#define VEC_WAKE 0xf0
+#define VEC_APIC_ERROR 0xfe
+#define VEC_SPURIOUS 0xff
+
+#ifndef __ASSEMBLER__
+#include "types.h"
+
+/* Register frame built by isr.S; the order matches its pushes. */
+struct trap_frame {
+	u64 r15, r14, r13, r12, r11, r10, r9, r8;
+	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	u64 vector, error;
+	u64 rip, cs, rflags, rsp, ss;
+};
+
+typedef void (*trap_handler)(u8 vector);
+
+/* Build the IDT (every stub of isr.S) and load it on this CPU. */
+void trap_init(void);
+/* Load the already built IDT on an AP. */
+void trap_load(void);
+/* Route @vector (one of the VEC_* above) to @fn; NULL ignores it. */
+void trap_set_handler(u8 vector, trap_handler fn);
+/* Called from isr.S only. */
+void trap_dispatch(struct trap_frame *f);
+/* Load a zero-limit IDT and raise #BP: a triple fault, i.e. a reset. */
+__noreturn void trap_triple_fault(void);
+#endif
+
+#endif
