@@ -71,7 +71,8 @@ $(BUILD)/tests/runner: $(BUILD)/tests/runner.o
 	$(call say,LD,$@)
 	$(Q)$(CC) -o $@ $^
 
--include guest/probe/probe.mk
+
+include guest/probe/probe.mk
 -include tests/linux/linux.mk
 -include tests/bench/bench.mk
 
@@ -88,9 +89,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/vessel $(PROBE)
 	$(Q)VESSEL=$(BUILD)/vessel PROBE=$(PROBE) scripts/demo
 
-TEST_BINS := $(UNIT_BINS) $(SYSTEM_BINS) $(LINUX_TEST_BINS)
+# The Linux tests (tests/linux/linux.mk) run inside the same runner, so the
+# run ends with one summary line.
+TEST_BINS := $(UNIT_BINS) $(SYSTEM_BINS) $(LINUX_OUT)/test_linux
 test-all: $(TEST_BINS) $(BUILD)/vessel $(PROBE) $(BUILD)/tests/runner \
-		$(LINUX_TEST_DEPS)
+		$(LINUX_BINS) $(LINUX_VESSEL)
 	$(Q)VESSEL=$(BUILD)/vessel PROBE=$(PROBE) \
 		$(BUILD)/tests/runner $(TEST_BINS)
 

@@ -16,7 +16,7 @@ LINUX_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wundef \
 	-Wwrite-strings
 LINUX_BINS := $(LINUX_OUT)/init $(LINUX_OUT)/kvmcheck $(LINUX_OUT)/test_linux
-LINUX_RUN = VESSEL=$(LINUX_VESSEL) VESSEL_LINUX_VERBOSE=$(if $(filter 1,$(V)),1,0) \
+LINUX_RUN = VESSEL_STATIC=$(LINUX_VESSEL) VESSEL_LINUX_VERBOSE=$(if $(filter 1,$(V)),1,0) \
 	$(LINUX_OUT)/test_linux
 ifeq ($(V),1)
 LINUX_Q :=

@@ -287,7 +287,7 @@ static int harness_setup(void **state)
 	double t0 = now();
 
 	(void)state;
-	h.vessel = env_or("VESSEL", "build/vessel-static");
+	h.vessel = env_or("VESSEL_STATIC", "build/vessel-static");
 	h.cpu = env_or("VESSEL_LINUX_CPU", "qemu64,+svm,+npt");
 	h.append = env_or("VESSEL_LINUX_APPEND", "");
 	h.timeout_s = atoi(env_or("VESSEL_LINUX_TIMEOUT", "180"));
