@@ -107,4 +107,7 @@ test-system: $(SYSTEM_BINS) $(BUILD)/vessel $(PROBE) $(BUILD)/tests/runner
 clean:
 	rm -rf $(BUILD)
 
+# Keep objects make would treat as intermediate.
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -21,8 +21,6 @@ struct dev_env *fake_env_new(u64 ram_size, const char *const *opts)
 	gmem_init(&env->gm, env->ram, ram_size);
 	bus_init(&env->pio);
 	bus_init(&env->mmio);
-	/* Start the clock past 0: a deadline of 0 means "disarmed". */
-	env->now_ns = 1000000;
 	for (; opts && *opts; opts++) {
 		const char *sp = strchr(*opts, ' ');
 		size_t n = sp ? (size_t)(sp - *opts) : strlen(*opts);
