@@ -195,6 +195,6 @@ __noreturn void power_reset_kbd(void)
 
 __noreturn void power_triple_fault(void)
 {
-	probe_pass("reboot-request", "triple fault (zero-limit IDT, int3)");
+	probe_pass("reboot-request", "triple fault (zero-limit IDT, ud2)");
 	trap_triple_fault();
 }

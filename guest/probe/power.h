@@ -17,7 +17,7 @@ __noreturn void power_reset_acpi(const struct acpi_info *ai);
 __noreturn void power_reset_cf9(void);
 /* i8042 pulse reset command 0xFE (Linux's reboot=kbd). */
 __noreturn void power_reset_kbd(void);
-/* Zero-limit IDT then int3 (Linux's reboot=triple). */
+/* Zero-limit IDT then an exception (Linux's reboot=triple). */
 __noreturn void power_triple_fault(void);
 
 #endif

@@ -37,7 +37,7 @@ void trap_load(void);
 void trap_set_handler(u8 vector, trap_handler fn);
 /* Called from isr.S only. */
 void trap_dispatch(struct trap_frame *f);
-/* Load a zero-limit IDT and raise #BP: a triple fault, i.e. a reset. */
+/* Load a zero-limit IDT and raise #UD: a triple fault, i.e. a reset. */
 __noreturn void trap_triple_fault(void);
 #endif
 

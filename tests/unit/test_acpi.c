@@ -178,6 +178,7 @@ static u8 *check_fadt(struct vm_mem *m)
 	assert_int_equal(rd(f + 4, 4), 276);
 	assert_int_equal(f[131], 4); /* FADT Minor Version */
 	assert_int_equal(rd(f + 46, 2), 9); /* SCI_INT */
+	assert_int_equal(rd(f + 108, 1), 0x32); /* CENTURY: CMOS index */
 	assert_int_equal(rd(f + 48, 4), 0); /* SMI_CMD */
 	assert_int_equal(rd(f + 56, 4), 0x600); /* PM1a_EVT_BLK */
 	assert_int_equal(rd(f + 64, 4), 0x604); /* PM1a_CNT_BLK */

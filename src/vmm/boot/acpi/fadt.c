@@ -133,6 +133,8 @@ static void fadt_fill_flags(struct acpi_fadt *f, const struct acpi_config *cfg)
 		FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_VGA_NOT_PRESENT;
 	f->reset_reg = fadt_gas_io(PORT_ACPI_RESET, 1, ACPI_GAS_ACCESS_BYTE);
 	f->reset_value = ACPI_RESET_VALUE;
+	/* The RTC keeps the BCD century in CMOS 0x32 (5.2.9, CENTURY). */
+	f->century = 0x32;
 }
 
 void acpi_fadt_write(void *p, const struct acpi_config *cfg, u64 facs_gpa,
