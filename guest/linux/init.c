@@ -17,6 +17,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +150,17 @@ static void sysrq_crash(void)
 		say(MARK "error: sysrq-trigger: %s", strerror(errno));
 }
 
+/* What the guest kernel found: the harness checks CPUs and memory. */
+static void say_machine(void)
+{
+	struct sysinfo si;
+
+	say(MARK "cpus %ld", sysconf(_SC_NPROCESSORS_ONLN));
+	if (!sysinfo(&si))
+		say(MARK "mem %llu MiB",
+		    (unsigned long long)si.totalram * si.mem_unit >> 20);
+}
+
 int main(void)
 {
 	struct utsname uts;
@@ -161,6 +173,7 @@ int main(void)
 	setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
 	uname(&uts);
 	say(MARK "init %s", uts.release);
+	say_machine();
 	load_modules();
 	read_test(test, sizeof(test));
 

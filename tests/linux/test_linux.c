@@ -81,6 +81,15 @@ static const struct scenario scenarios[] = {
 		.markers = { GUEST "init ", GUEST "reboot" },
 		.demo = true,
 	},
+	{
+		/* Every vCPU online, and the RAM above the PCI hole used. */
+		.name = "smp-3g",
+		.args = "--cpus 2 --mem 3G",
+		.test = "poweroff",
+		.exit_code = EXIT_POWEROFF,
+		.markers = { GUEST "init ", GUEST "cpus 2", GUEST "mem 2",
+			     GUEST "poweroff" },
+	},
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
