@@ -93,7 +93,7 @@ demo: deps
 # run ends with one summary line.
 TEST_BINS := $(UNIT_BINS) $(SYSTEM_BINS) $(LINUX_OUT)/test_linux
 test-all: $(TEST_BINS) $(BUILD)/vessel $(PROBE) $(BUILD)/tests/runner \
-		$(LINUX_BINS) $(LINUX_VESSEL)
+		$(LINUX_BINS) $(LINUX_VESSEL) check-headers format-check
 	$(Q)VESSEL=$(BUILD)/vessel PROBE=$(PROBE) \
 		$(BUILD)/tests/runner $(TEST_BINS)
 
@@ -103,6 +103,17 @@ test-unit: $(UNIT_BINS) $(BUILD)/tests/runner
 test-system: $(SYSTEM_BINS) $(BUILD)/vessel $(PROBE) $(BUILD)/tests/runner
 	$(Q)VESSEL=$(BUILD)/vessel PROBE=$(PROBE) \
 		$(BUILD)/tests/runner $(SYSTEM_BINS)
+
+# Every header compiles on its own [jailhouse scripts/header_check].
+check-headers:
+	$(Q)for h in $$(find src -name '*.h'); do \
+		echo "#include \"$$h\"" | $(CC) $(filter-out -MMD -MP,$(CFLAGS)) -I. -fsyntax-only \
+			-x c - || { echo "check-headers: $$h"; exit 1; }; \
+	done
+
+# The code follows .clang-format (the Linux kernel's style).
+format-check:
+	$(Q)git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf $(BUILD)
