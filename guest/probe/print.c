@@ -12,6 +12,7 @@
 #include "x86.h"
 
 #define LINE_MAX 256
+#define CONSOLE_SPINS 100000
 
 struct out {
 	char *buf;
@@ -190,9 +191,17 @@ int probe_snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+/*
+ * The wait for the lock is bounded: an exception taken while this CPU
+ * holds it must still get its FAIL line out (garbled at worst) instead
+ * of spinning forever.
+ */
 static void console_put(const char *line, size_t len)
 {
-	while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE))
+	unsigned int spins = 0;
+
+	while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE) &&
+	       spins++ < CONSOLE_SPINS)
 		cpu_relax();
 	uart_write(line, len);
 	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
