@@ -29,10 +29,20 @@ struct scenario {
 static struct acpi_info acpi;
 static struct madt_info madt;
 
-/* RSDP, XSDT, FADT, DSDT (and MADT if present), all checksummed. */
+/*
+ * RSDP, XSDT, FADT, DSDT (and MADT if present), all checksummed.
+ * "probe.rsdp=scan" ignores start_info's RSDP, to prove the tables are
+ * also found where an OS without that hint looks (EBDA, BIOS area).
+ */
 static void need_acpi(void)
 {
-	if (acpi_init(&acpi, boot.rsdp))
+	char how[8];
+	u64 hint = boot.rsdp;
+
+	if (bootinfo_arg("probe.rsdp", how, sizeof(how)) &&
+	    !strncmp(how, "scan", sizeof(how)))
+		hint = 0;
+	if (acpi_init(&acpi, hint))
 		trap_triple_fault();
 	probe_info(
 		"acpi rsdp 0x%llx (%s) %.4s 0x%llx FACP 0x%llx DSDT 0x%llx APIC 0x%llx",
