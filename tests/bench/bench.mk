@@ -1,0 +1,18 @@
+# make bench: vessel against qemu-system-x86 (q35, microvm) on the probe
+# guest; see tests/bench/bench.c for what is measured and how. Included by
+# the top Makefile, which provides BUILD, CC, CFLAGS, Q, say and the rule
+# for $(BUILD)/vessel; guest/probe/probe.mk provides $(PROBE).
+# Environment: BENCH_RUNS (default 10), BENCH_MEM_RUNS (3),
+# BENCH_TIMEOUT (seconds per run, 30), QEMU (qemu-system-x86_64).
+
+PROBE ?= $(BUILD)/probe.elf
+BENCH_BIN := $(BUILD)/tests/bench/bench
+
+$(BENCH_BIN): tests/bench/bench.c tests/bench/bench.mk
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+.PHONY: bench
+bench: $(BUILD)/vessel $(PROBE) $(BENCH_BIN)
+	$(Q)VESSEL=$(BUILD)/vessel PROBE=$(PROBE) $(BENCH_BIN)
