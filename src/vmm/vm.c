@@ -142,6 +142,21 @@ static int vm_kvm_objects(struct vm *vm)
 	return 0;
 }
 
+/*
+ * Lost PIT ticks are not reinjected: guests of this century count time
+ * with a clocksource, not ticks. Turning reinjection off unregisters KVM's
+ * IRQ-ack notifiers, which waits for an SRCU grace period; done here, while
+ * the guest already runs, instead of in the VM's teardown, where it would
+ * delay the exit by several milliseconds.
+ */
+static void vm_pit_discard_lost_ticks(struct vm *vm)
+{
+	struct kvm_reinject_control rc = { .pit_reinject = 0 };
+
+	if (ioctl(vm->vm_fd, KVM_REINJECT_CONTROL, &rc) < 0)
+		log_warn_errno("KVM_REINJECT_CONTROL");
+}
+
 /* Guest RAM: one lazily backed mapping, one memory slot per region. */
 static int vm_ram(struct vm *vm)
 {
@@ -477,6 +492,7 @@ int vm_run(struct vm *vm)
 		log_err("cannot start vCPU thread: %s", strerror(-ret));
 		vm_request_stop(vm, STOP_INTERNAL);
 	}
+	vm_pit_discard_lost_ticks(vm);
 	ret = loop_run(&vm->loop);
 	if (ret) {
 		log_err("event loop: %s", strerror(-ret));
