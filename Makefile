@@ -10,7 +10,7 @@ WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 -D_GNU_SOURCE $(WARNINGS) -MMD -MP \
 	  -DVESSEL_VERSION='"$(VERSION)"'
-LDLIBS := -lpthread
+LDLIBS := -ljson-c -lpthread
 
 ifeq ($(V),1)
 Q :=
@@ -37,7 +37,7 @@ TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 
 .PHONY: all deps demo test test-all test-unit test-system bench \
 	check-headers format-check clean
-all: $(BUILD)/vessel
+all: $(BUILD)/vessel $(BUILD)/vesselctl
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$@)
@@ -52,6 +52,11 @@ $(BUILD)/vessel: $(VMM_OBJS)
 $(BUILD)/vessel-static: $(VMM_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -static -o $@ $^ $(LDLIBS)
+
+CTL_SRCS := $(wildcard src/ctl/*.c)
+$(BUILD)/vesselctl: $(CTL_SRCS:%.c=$(BUILD)/%.o) $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libvmm.a: $(LIB_OBJS)
 	$(call say,AR,$@)

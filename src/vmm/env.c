@@ -55,9 +55,15 @@ void *env_gmem_ptr(struct dev_env *env, u64 gpa, u64 len)
 	return gmem_ptr(&env->vm->gm, gpa, len);
 }
 
-void env_request_stop(struct dev_env *env, enum stop_reason why)
+void env_request_stop(struct dev_env *env, enum stop_reason why, const char *by)
 {
-	vm_request_stop(env->vm, why);
+	vm_request_stop(env->vm, why, by);
+}
+
+void env_event(struct dev_env *env, const char *type, const char *key,
+	       const char *value)
+{
+	vm_note_event(env->vm, type, key, value);
 }
 
 int env_watch_fd(struct dev_env *env, int fd, void (*ready)(void *dev, int fd),

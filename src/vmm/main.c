@@ -10,6 +10,7 @@
 #include "../common/conf.h"
 #include "../common/exitcode.h"
 #include "../common/log.h"
+#include "crash.h"
 #include "vm.h"
 
 #ifndef VESSEL_VERSION
@@ -82,6 +83,7 @@ int main(int argc, char *argv[])
 	int ret;
 
 	log_init("vessel", NULL);
+	crash_install();
 	if (main_info_option(argc, argv))
 		return 0;
 	ret = conf_parse_args(&conf, argc - 1, argv + 1, err, sizeof(err));

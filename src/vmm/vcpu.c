@@ -329,6 +329,22 @@ static enum stop_reason vcpu_handle_exit(struct vcpu *v)
 	return STOP_GUEST_ERROR;
 }
 
+/* The mechanism behind a stop the vCPU itself saw, for events. */
+static const char *vcpu_stop_cause(struct vcpu *v, enum stop_reason why)
+{
+	switch (v->run->exit_reason) {
+	case KVM_EXIT_SHUTDOWN:
+		return "triple-fault";
+	case KVM_EXIT_SYSTEM_EVENT:
+		return "kvm-system-event";
+	case KVM_EXIT_INTERNAL_ERROR:
+		return "kvm-internal-error";
+	case KVM_EXIT_FAIL_ENTRY:
+		return "kvm-entry-failure";
+	}
+	return why == STOP_INTERNAL ? "KVM_RUN failed" : "kvm-exit";
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -355,7 +371,7 @@ static void *vcpu_thread(void *arg)
 		why = vcpu_handle_exit(v);
 	}
 	if (why != STOP_NONE)
-		vm_request_stop(v->vm, why);
+		vm_request_stop(v->vm, why, vcpu_stop_cause(v, why));
 	return NULL;
 }
 

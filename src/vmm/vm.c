@@ -8,15 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <linux/kvm.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,18 +57,6 @@ int vm_exitcode_of(enum stop_reason why)
 	default:
 		return EXIT_INTERNAL;
 	}
-}
-
-void vm_request_stop(struct vm *vm, enum stop_reason why)
-{
-	int none = STOP_NONE;
-	u64 one = 1;
-
-	if (!__atomic_compare_exchange_n(&vm->stop_reason, &none, why, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		return;
-	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
-		log_err_errno("stop request");
 }
 
 /* Read a whole file; errors name the file. */
@@ -257,7 +244,7 @@ static int vm_acpi(struct vm *vm, u64 *rsdp)
 {
 	struct acpi_config cfg = {
 		.ncpus = vm->ncpus,
-		.power_button = true,
+		.power_button = vm->power_button,
 		.mmio64_base = ALIGN_UP(gmem_top(&vm->gm), 1ULL << 30),
 		.mmio64_size = PCI_MMIO64_SIZE,
 		.dsdt_devices = vm_dsdt_devices,
@@ -328,51 +315,6 @@ static int vm_vcpus(struct vm *vm)
 	return 0;
 }
 
-/*
- * The host's power button: the first SIGTERM/SIGINT presses it on every
- * device that has one (ACPI PM), the second terminates. Without such a
- * device the first one terminates. SIGQUIT cuts the power.
- */
-static void vm_press_power_button(struct vm *vm)
-{
-	bool pressed = false;
-	int i;
-
-	for (i = 0; i < vm->nr_devs; i++) {
-		if (!vm->devs[i].dev || !vm->devs[i].type->power_button)
-			continue;
-		vm->devs[i].type->power_button(vm->devs[i].dev);
-		pressed = true;
-	}
-	if (pressed)
-		log_info("power button pressed");
-	else
-		vm_request_stop(vm, STOP_TERMINATED);
-}
-
-static void vm_on_signal(void *dev, int fd)
-{
-	struct signalfd_siginfo si;
-	struct vm *vm = dev;
-
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	switch (si.ssi_signo) {
-	case SIGTERM:
-	case SIGINT:
-		if (vm->presses++ == 0)
-			vm_press_power_button(vm);
-		else
-			vm_request_stop(vm, STOP_TERMINATED);
-		break;
-	case SIGQUIT:
-		vm_request_stop(vm, STOP_POWER_CUT);
-		break;
-	default: /* SIGHUP: a closed terminal must not stop the guest */
-		break;
-	}
-}
-
 static void vm_on_stop(void *dev, int fd)
 {
 	struct vm *vm = dev;
@@ -381,25 +323,6 @@ static void vm_on_stop(void *dev, int fd)
 	if (read(fd, &v, sizeof(v)) < 0)
 		return;
 	loop_quit(&vm->loop);
-}
-
-/* Signals become loop events; vCPU threads inherit the blocked mask. */
-static int vm_signals(struct vm *vm)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
-		return -EINVAL;
-	vm->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (vm->sig_fd < 0)
-		return -errno;
-	return loop_watch_fd(&vm->loop, vm->sig_fd, vm_on_signal, vm);
 }
 
 static int vm_event_setup(struct vm *vm)
@@ -413,7 +336,7 @@ static int vm_event_setup(struct vm *vm)
 	if (vm->stop_efd < 0)
 		return -errno;
 	ret = loop_watch_fd(&vm->loop, vm->stop_efd, vm_on_stop, vm);
-	return ret ? ret : vm_signals(vm);
+	return ret ? ret : vm_lifecycle_setup(vm);
 }
 
 static void vm_stop_all(struct vm *vm, enum stop_reason why);
@@ -445,10 +368,19 @@ int vm_create(struct vm *vm, const struct conf *conf)
 	vm->conf = conf;
 	vm->env.vm = vm;
 	vm->vm_fd = vm->stop_efd = vm->sig_fd = -1;
+	vm->start_ns = loop_now_ns();
+	pthread_mutex_init(&vm->status_lock, NULL);
 	vm->ram_size = conf_get_num(conf, "mem", DEFAULT_MEM);
 	vm->ncpus = conf_get_num(conf, "cpus", 1);
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
+	if (events_open(&vm->events, conf_get(conf, "events"),
+			conf_get(conf, "name"))) {
+		vm->kvm_fd = -1;
+		vm_destroy(vm);
+		return EXIT_USAGE;
+	}
+	vm->events_ready = true;
 	if (kvm_open(&vm->kvm_fd, &vm->emulated)) {
 		vm->kvm_fd = -1;
 		vm_destroy(vm);
@@ -476,31 +408,64 @@ static void vm_stop_all(struct vm *vm, enum stop_reason why)
 	if (vm->quiesced)
 		return;
 	vm->quiesced = true;
+	events_emit_kv(&vm->events, "quiesce-start", "reason",
+		       exitcode_find(vm_exitcode_of(why))->name);
 	for (i = vm->nr_devs - 1; i >= 0; i--)
 		if (vm->devs[i].dev && vm->devs[i].type->quiesce)
 			vm->devs[i].type->quiesce(vm->devs[i].dev, why);
+	events_emit(&vm->events, "quiesce-end", NULL);
+}
+
+static void vm_emit_started(struct vm *vm)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "pid", json_object_new_int(getpid()));
+	json_object_object_add(
+		f, "kernel",
+		json_object_new_string(conf_get(vm->conf, "kernel")));
+	json_object_object_add(
+		f, "format",
+		json_object_new_string(boot_format_name(vm->entry.format)));
+	json_object_object_add(f, "mem", json_object_new_int64(vm->ram_size));
+	json_object_object_add(f, "cpus", json_object_new_int(vm->ncpus));
+	events_emit(&vm->events, "started", f);
+}
+
+static void vm_emit_exit(struct vm *vm, int code)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "code", json_object_new_int(code));
+	json_object_object_add(
+		f, "name", json_object_new_string(exitcode_find(code)->name));
+	events_emit(&vm->events, "exit", f);
 }
 
 int vm_run(struct vm *vm)
 {
 	enum stop_reason why;
-	int i, ret = 0;
+	int i, code, ret = 0;
 
+	vm_emit_started(vm);
 	for (i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	if (ret) {
 		log_err("cannot start vCPU thread: %s", strerror(-ret));
-		vm_request_stop(vm, STOP_INTERNAL);
+		vm_request_stop(vm, STOP_INTERNAL, "pthread_create");
 	}
 	vm_pit_discard_lost_ticks(vm);
 	ret = loop_run(&vm->loop);
 	if (ret) {
 		log_err("event loop: %s", strerror(-ret));
-		vm_request_stop(vm, STOP_INTERNAL);
+		vm_request_stop(vm, STOP_INTERNAL, "event loop");
 	}
 	why = __atomic_load_n(&vm->stop_reason, __ATOMIC_SEQ_CST);
 	vm_stop_all(vm, why);
-	return vm_exitcode_of(why);
+	code = vm_exitcode_of(why);
+	vm_run_quiesce_hook(vm, code);
+	vm_emit_exit(vm, code);
+	return code;
 }
 
 void vm_destroy(struct vm *vm)
@@ -508,7 +473,9 @@ void vm_destroy(struct vm *vm)
 	int i;
 
 	/* A VM that failed to start still quiesces what it created. */
-	vm_stop_all(vm, STOP_INTERNAL);
+	if (vm->events_ready)
+		vm_stop_all(vm, STOP_INTERNAL);
+	vm_lifecycle_teardown(vm);
 	for (i = vm->nr_devs - 1; i >= 0; i--)
 		if (vm->devs[i].dev)
 			vm->devs[i].type->destroy(vm->devs[i].dev);
@@ -533,5 +500,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
+	if (vm->events_ready)
+		events_close(&vm->events);
+	pthread_mutex_destroy(&vm->status_lock);
 	memset(vm, 0, sizeof(*vm));
 }

@@ -14,11 +14,26 @@
 #include "../common/conf.h"
 #include "boot/loader.h"
 #include "bus.h"
+#include "events.h"
 #include "gmem.h"
 #include "loop.h"
 
 struct kvm_cpuid2;
 struct vcpu;
+struct control;
+
+/*
+ * What the host knows of the guest's lifecycle, from device reports
+ * (env_event) and stop requests. Guarded by the vm's status lock.
+ */
+struct vm_status {
+	bool booted; /* first console output */
+	bool acpi_enabled; /* the guest enabled ACPI (SMI_CMD) */
+	bool armed; /* the guest armed the power button (PWRBTN_EN) */
+	bool acked; /* it acknowledged a press (cleared PWRBTN_STS) */
+	int presses; /* power-button presses */
+	char stop_by[48]; /* mechanism of the stop request that won */
+};
 
 struct vm_device {
 	const struct dev_type *type;
@@ -50,11 +65,20 @@ struct vm {
 	int ncpus;
 	int nr_vcpus; /* created so far */
 	struct vcpu *vcpus;
-	int presses; /* SIGTERM/SIGINT received */
 	int sig_fd;
 
 	struct loop loop;
 	bool loop_ready;
+	struct events events;
+	bool events_ready;
+	struct control *ctl;
+	pthread_mutex_t status_lock;
+	struct vm_status st;
+	u64 start_ns;
+
+	bool power_button; /* `power-button acpi` (default) */
+	struct dev_timer pb_timer; /* `power-button-timeout` */
+	int signal_presses; /* SIGTERM/SIGINT/SIGHUP presses so far */
 	bool quiesced; /* devices quiesced: exactly once per run */
 	int stop_reason; /* enum stop_reason; first writer wins (atomic) */
 	int stop_efd; /* written once on the first stop request */
@@ -73,8 +97,23 @@ int vm_run(struct vm *vm);
 /* Free everything vm_create() made. */
 void vm_destroy(struct vm *vm);
 
-/* Record why the VM stops (first reason wins) and wake the main loop. */
-void vm_request_stop(struct vm *vm, enum stop_reason why);
+/*
+ * Record why the VM stops (first reason wins), and by which mechanism
+ * (@by: "cf9", "SIGQUIT", ...), and wake the main loop. Any thread.
+ */
+void vm_request_stop(struct vm *vm, enum stop_reason why, const char *by);
+
+/* A device reported a lifecycle fact (env_event): status and events. */
+void vm_note_event(struct vm *vm, const char *type, const char *key,
+		   const char *value);
+
+/* lifecycle.c: signals, the power button, the control socket, the hook. */
+int vm_lifecycle_setup(struct vm *vm);
+void vm_lifecycle_teardown(struct vm *vm);
+/* Press the power button on behalf of @by ("SIGTERM", "control"). */
+void vm_power_button(struct vm *vm, const char *by);
+/* Run the quiesce hook, if any, for exit @code; bounded in time. */
+void vm_run_quiesce_hook(struct vm *vm, int code);
 
 /* The exit code (exitcode.h) for a stop reason. */
 int vm_exitcode_of(enum stop_reason why);

@@ -155,11 +155,35 @@ void *env_gmem_ptr(struct dev_env *env, u64 gpa, u64 len)
 	return gmem_ptr(&env->gm, gpa, len);
 }
 
-void env_request_stop(struct dev_env *env, enum stop_reason why)
+void env_request_stop(struct dev_env *env, enum stop_reason why, const char *by)
 {
-	if (env->stop == STOP_NONE)
+	if (env->stop == STOP_NONE) {
 		env->stop = why;
+		snprintf(env->stop_by, sizeof(env->stop_by), "%s", by);
+	}
 	env->stop_requests++;
+}
+
+void env_event(struct dev_env *env, const char *type, const char *key,
+	       const char *value)
+{
+	struct fake_event *e;
+
+	if (env->nr_events == FAKE_EVENTS)
+		return;
+	e = &env->events[env->nr_events++];
+	snprintf(e->type, sizeof(e->type), "%s", type);
+	snprintf(e->key, sizeof(e->key), "%s", key ? key : "");
+	snprintf(e->value, sizeof(e->value), "%s", value ? value : "");
+}
+
+int fake_env_count_events(struct dev_env *env, const char *type)
+{
+	int i, n = 0;
+
+	for (i = 0; i < env->nr_events; i++)
+		n += !strcmp(env->events[i].type, type);
+	return n;
 }
 
 int env_watch_fd(struct dev_env *env, int fd, void (*ready)(void *dev, int fd),

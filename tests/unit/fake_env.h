@@ -23,6 +23,12 @@ struct fake_irq {
 	int lowers; /* 1 -> 0 transitions */
 };
 
+#define FAKE_EVENTS 64
+
+struct fake_event {
+	char type[48], key[32], value[64];
+};
+
 struct fake_watch {
 	int fd;
 	void (*ready)(void *dev, int fd);
@@ -36,7 +42,10 @@ struct dev_env {
 	struct bus pio, mmio;
 	struct fake_irq irq[FAKE_GSIS];
 	enum stop_reason stop;
+	char stop_by[32]; /* mechanism of the first stop request */
 	int stop_requests;
+	struct fake_event events[FAKE_EVENTS];
+	int nr_events;
 	u64 now_ns;
 	struct dev_timer *timers;
 	struct fake_watch watch[FAKE_FDS];
@@ -67,6 +76,9 @@ void fake_write(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
 void fake_env_advance(struct dev_env *env, u64 ns);
 /* Call the ready callback of every watched fd that poll() says is readable. */
 int fake_env_poll(struct dev_env *env);
+
+/* How many events of @type were reported. */
+int fake_env_count_events(struct dev_env *env, const char *type);
 
 /* Create @type's device in @env; asserts create() returns 0. */
 void *fake_dev_create(struct dev_env *env, const struct dev_type *type);

@@ -189,7 +189,7 @@ static void pm_sleep(struct acpi_pm *pm, u32 typ)
 {
 	if (typ == ACPI_S5_SLP_TYP) {
 		if (!pm->s5_done)
-			env_request_stop(pm->env, STOP_POWEROFF);
+			env_request_stop(pm->env, STOP_POWEROFF, "S5");
 		pm->s5_done = true;
 		return;
 	}
@@ -256,7 +256,7 @@ static enum io_res pm_reset_io(void *dev, struct io_access *a)
 	if (!a->write)
 		a->val = 0;
 	else if ((u8)a->val == ACPI_RESET_VALUE)
-		env_request_stop(pm->env, STOP_REBOOT);
+		env_request_stop(pm->env, STOP_REBOOT, "acpi-reset");
 	return IO_OK;
 }
 

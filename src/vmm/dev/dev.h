@@ -130,8 +130,20 @@ int env_msi_send(struct dev_env *env, u64 addr, u32 data);
  */
 void *env_gmem_ptr(struct dev_env *env, u64 gpa, u64 len);
 
-/* Ask the VM to stop; safe from any thread, first reason wins. */
-void env_request_stop(struct dev_env *env, enum stop_reason why);
+/*
+ * Ask the VM to stop; safe from any thread, first reason wins. @by names
+ * the mechanism for events and logs ("cf9", "acpi-reset", "S5").
+ */
+void env_request_stop(struct dev_env *env, enum stop_reason why,
+		      const char *by);
+
+/*
+ * Report a lifecycle fact as an event (docs/events.md): @type such as
+ * "power-button-armed", with one optional string field @key = @value.
+ * Safe from any thread.
+ */
+void env_event(struct dev_env *env, const char *type, const char *key,
+	       const char *value);
 
 /*
  * Call @ready(@dev, @fd) on the main loop whenever @fd is readable, until

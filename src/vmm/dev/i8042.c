@@ -83,7 +83,7 @@ static void i8042_output(struct i8042 *k, u8 v, bool aux)
 
 static void i8042_reset_line(struct i8042 *k)
 {
-	env_request_stop(k->env, STOP_REBOOT);
+	env_request_stop(k->env, STOP_REBOOT, "i8042");
 }
 
 /* The data byte of a two-byte command. */

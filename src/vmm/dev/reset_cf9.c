@@ -46,7 +46,7 @@ static enum io_res cf9_io(void *dev, struct io_access *a)
 		 * vessel each one is the guest asking to reboot.
 		 */
 		if (a->val & RST_CNT_RST_CPU)
-			env_request_stop(r->env, STOP_REBOOT);
+			env_request_stop(r->env, STOP_REBOOT, "cf9");
 	}
 	pthread_mutex_unlock(&r->lock);
 	return IO_OK;

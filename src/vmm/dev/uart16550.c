@@ -27,6 +27,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../crash.h"
 #include "../../common/conf.h"
 #include "../../common/log.h"
 #include "../boot/acpi/aml.h"
@@ -120,6 +121,7 @@ struct uart {
 	unsigned int rx_head, rx_count;
 	struct dev_timer resume; /* re-watches paused input on the main loop */
 	bool quiesced;
+	bool spoke; /* the guest wrote its first byte ("booted" event) */
 	struct uart_backend be;
 };
 
@@ -331,6 +333,7 @@ static int uart_tty_raw(struct uart_backend *be)
 	if (tcsetattr(STDIN_FILENO, TCSANOW, &t))
 		return -errno;
 	be->tty_raw = true;
+	crash_note_tty(STDIN_FILENO, &be->saved_tio);
 	return 0;
 }
 
@@ -349,6 +352,7 @@ static void uart_tty_restore(struct uart_backend *be)
 		log_warn_errno("serial: cannot restore the terminal");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	be->tty_raw = false;
+	crash_forget_tty();
 }
 
 static int uart_open_stdio(struct uart *u)
@@ -586,10 +590,15 @@ static void uart_msr_update(struct uart *u)
 
 static void uart_tx(struct uart *u, u8 b)
 {
-	if (u->mcr & UART_MCR_LOOP)
+	if (u->mcr & UART_MCR_LOOP) {
 		uart_rx_push(u, b);
-	else
+	} else {
 		uart_be_put(u, b);
+		if (!u->spoke) {
+			u->spoke = true;
+			env_event(u->env, "booted", "by", "console output");
+		}
+	}
 	/* The character left at once: THR is empty and THRE pending again. */
 	u->lsr |= UART_LSR_THRE | UART_LSR_TEMT;
 	u->thr_ipending = true;

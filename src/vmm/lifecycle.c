@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * How a guest's life is observed and ended from the host: stop requests
+ * and their events, signals (DESIGN.md "Signals"), the power button and
+ * its timeout, the control socket, and the quiesce hook.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/exitcode.h"
+#include "../common/log.h"
+#include "control.h"
+#include "vm.h"
+
+#define HOOK_TIMEOUT_MS 10000
+#define HOOK_GRACE_MS 1000
+
+/* The event that says why a VM stops. */
+static const char *stop_event_type(enum stop_reason why)
+{
+	switch (why) {
+	case STOP_POWEROFF:
+		return "s5";
+	case STOP_REBOOT:
+		return "reboot-requested";
+	case STOP_PANIC:
+		return "panic";
+	case STOP_GUEST_ERROR:
+		return "guest-error";
+	case STOP_WATCHDOG:
+		return "watchdog";
+	case STOP_TERMINATED:
+		return "terminate";
+	case STOP_POWER_CUT:
+		return "power-cut";
+	default:
+		return "internal-error";
+	}
+}
+
+void vm_request_stop(struct vm *vm, enum stop_reason why, const char *by)
+{
+	int none = STOP_NONE;
+	u64 one = 1;
+
+	if (!__atomic_compare_exchange_n(&vm->stop_reason, &none, why, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&vm->status_lock);
+	snprintf(vm->st.stop_by, sizeof(vm->st.stop_by), "%s", by);
+	pthread_mutex_unlock(&vm->status_lock);
+	if (vm->events_ready)
+		events_emit_kv(&vm->events, stop_event_type(why), "by", by);
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0)
+		log_err_errno("stop request");
+}
+
+void vm_note_event(struct vm *vm, const char *type, const char *key,
+		   const char *value)
+{
+	pthread_mutex_lock(&vm->status_lock);
+	if (!strcmp(type, "booted"))
+		vm->st.booted = true;
+	else if (!strcmp(type, "acpi-enabled"))
+		vm->st.acpi_enabled = true;
+	else if (!strcmp(type, "power-button-armed"))
+		vm->st.armed = true;
+	else if (!strcmp(type, "power-button-acknowledged"))
+		vm->st.acked = true;
+	pthread_mutex_unlock(&vm->status_lock);
+	if (vm->events_ready)
+		events_emit_kv(&vm->events, type, key, value);
+}
+
+static void vm_pb_timeout(void *arg)
+{
+	struct vm *vm = arg;
+
+	log_warn(
+		"the guest is still up %llu ms after the power button: terminating",
+		(unsigned long long)conf_get_num(vm->conf,
+						 "power-button-timeout", 0));
+	events_emit(&vm->events, "power-button-timeout", NULL);
+	vm_request_stop(vm, STOP_TERMINATED, "power-button-timeout");
+}
+
+/*
+ * Press the button on every device that has one (ACPI PM). A machine
+ * without a power button (`power-button none`, or no such device) is
+ * terminated instead, as DESIGN.md says for ARM.
+ */
+void vm_power_button(struct vm *vm, const char *by)
+{
+	u64 timeout = conf_get_num(vm->conf, "power-button-timeout", 0);
+	bool pressed = false;
+	int i;
+
+	for (i = 0; vm->power_button && i < vm->nr_devs; i++) {
+		if (!vm->devs[i].dev || !vm->devs[i].type->power_button)
+			continue;
+		vm->devs[i].type->power_button(vm->devs[i].dev);
+		pressed = true;
+	}
+	if (!pressed) {
+		vm_request_stop(vm, STOP_TERMINATED, by);
+		return;
+	}
+	pthread_mutex_lock(&vm->status_lock);
+	vm->st.presses++;
+	pthread_mutex_unlock(&vm->status_lock);
+	log_info("power button pressed (%s)", by);
+	if (timeout && !vm->pb_timer.deadline_ns)
+		loop_timer_arm(&vm->loop, &vm->pb_timer, timeout * 1000000);
+}
+
+/* SIGTERM, SIGINT (and SIGHUP when so configured): press, then terminate. */
+static void vm_signal_press(struct vm *vm, const char *name)
+{
+	char by[32];
+
+	if (vm->signal_presses++ == 0) {
+		vm_power_button(vm, name);
+		return;
+	}
+	snprintf(by, sizeof(by), "second %s", name);
+	vm_request_stop(vm, STOP_TERMINATED, by);
+}
+
+static void vm_on_sighup(struct vm *vm)
+{
+	const char *action = conf_get(vm->conf, "sighup");
+
+	if (!action || !strcmp(action, "ignore"))
+		log_info("SIGHUP ignored");
+	else if (!strcmp(action, "power-button"))
+		vm_signal_press(vm, "SIGHUP");
+	else
+		vm_request_stop(vm, STOP_TERMINATED, "SIGHUP");
+}
+
+static void vm_on_signal(void *dev, int fd)
+{
+	struct signalfd_siginfo si;
+	struct vm *vm = dev;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	switch (si.ssi_signo) {
+	case SIGTERM:
+		vm_signal_press(vm, "SIGTERM");
+		break;
+	case SIGINT:
+		vm_signal_press(vm, "SIGINT");
+		break;
+	case SIGQUIT:
+		vm_request_stop(vm, STOP_POWER_CUT, "SIGQUIT");
+		break;
+	case SIGHUP:
+		vm_on_sighup(vm);
+		break;
+	}
+}
+
+/* Signals become loop events; vCPU threads inherit the blocked mask. */
+static int vm_signals(struct vm *vm)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -EINVAL;
+	vm->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->sig_fd < 0)
+		return -errno;
+	return loop_watch_fd(&vm->loop, vm->sig_fd, vm_on_signal, vm);
+}
+
+/* --- the control socket's view of the VM --- */
+
+static void ctl_power_button(void *ctx, const char *by)
+{
+	vm_power_button(ctx, by);
+}
+
+static void ctl_terminate(void *ctx, const char *by)
+{
+	vm_request_stop(ctx, STOP_TERMINATED, by);
+}
+
+static void ctl_power_cut(void *ctx, const char *by)
+{
+	vm_request_stop(ctx, STOP_POWER_CUT, by);
+}
+
+static struct json_object *jbool(bool b)
+{
+	return json_object_new_boolean(b);
+}
+
+static struct json_object *vm_power_button_json(struct vm *vm)
+{
+	struct json_object *pb = json_object_new_object();
+
+	json_object_object_add(pb, "present", jbool(vm->power_button));
+	json_object_object_add(pb, "armed", jbool(vm->st.armed));
+	json_object_object_add(pb, "presses",
+			       json_object_new_int(vm->st.presses));
+	json_object_object_add(pb, "acknowledged", jbool(vm->st.acked));
+	return pb;
+}
+
+static struct json_object *ctl_status(void *ctx)
+{
+	struct vm *vm = ctx;
+	struct json_object *o = json_object_new_object();
+	int why = __atomic_load_n(&vm->stop_reason, __ATOMIC_SEQ_CST);
+	const char *name = conf_get(vm->conf, "name");
+
+	if (name)
+		json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(
+		o, "state",
+		json_object_new_string(why ? "stopping" : "running"));
+	json_object_object_add(
+		o, "uptime",
+		events_seconds((loop_now_ns() - vm->start_ns) / 1e9));
+	json_object_object_add(o, "cpus", json_object_new_int(vm->ncpus));
+	json_object_object_add(o, "mem", json_object_new_int64(vm->ram_size));
+	json_object_object_add(
+		o, "kernel_format",
+		json_object_new_string(boot_format_name(vm->entry.format)));
+	pthread_mutex_lock(&vm->status_lock);
+	json_object_object_add(o, "booted", jbool(vm->st.booted));
+	json_object_object_add(o, "acpi_enabled", jbool(vm->st.acpi_enabled));
+	json_object_object_add(o, "power_button", vm_power_button_json(vm));
+	if (why)
+		json_object_object_add(o, "stop_by",
+				       json_object_new_string(vm->st.stop_by));
+	pthread_mutex_unlock(&vm->status_lock);
+	return o;
+}
+
+static int ctl_subscribe(void *ctx, int fd)
+{
+	struct vm *vm = ctx;
+
+	return events_subscribe(&vm->events, fd);
+}
+
+static void ctl_unsubscribe(void *ctx, int fd)
+{
+	struct vm *vm = ctx;
+
+	events_unsubscribe(&vm->events, fd);
+}
+
+static const struct control_ops vm_control_ops = {
+	.power_button = ctl_power_button,
+	.terminate = ctl_terminate,
+	.power_cut = ctl_power_cut,
+	.status = ctl_status,
+	.subscribe = ctl_subscribe,
+	.unsubscribe = ctl_unsubscribe,
+};
+
+int vm_lifecycle_setup(struct vm *vm)
+{
+	const char *pb = conf_get(vm->conf, "power-button");
+	const char *ctl = conf_get(vm->conf, "control");
+	int ret;
+
+	vm->power_button = !pb || strcmp(pb, "none");
+	vm->pb_timer.fire = vm_pb_timeout;
+	vm->pb_timer.dev = vm;
+	ret = vm_signals(vm);
+	if (!ret && ctl)
+		ret = control_open(&vm->ctl, ctl, &vm->loop, &vm_control_ops,
+				   vm);
+	return ret;
+}
+
+void vm_lifecycle_teardown(struct vm *vm)
+{
+	if (vm->loop_ready)
+		loop_timer_cancel(&vm->loop, &vm->pb_timer);
+	if (vm->ctl)
+		control_close(vm->ctl);
+	vm->ctl = NULL;
+}
+
+/* --- the quiesce hook --- */
+
+static void hook_child(struct vm *vm, const char *cmd, int code)
+{
+	const struct exitcode_info *e = exitcode_find(code);
+	const char *name = conf_get(vm->conf, "name");
+	char num[16];
+
+	setpgid(0, 0);
+	snprintf(num, sizeof(num), "%d", code);
+	setenv("VESSEL_EXIT_CODE", num, 1);
+	setenv("VESSEL_REASON", e ? e->name : "unknown", 1);
+	setenv("VESSEL_NAME", name ? name : "", 1);
+	snprintf(num, sizeof(num), "%d", getppid());
+	setenv("VESSEL_PID", num, 1);
+	/* The hook's output goes to stderr: stdout is the guest's console. */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/* Wait up to @ms for @pid; true when it was reaped into *@status. */
+static bool hook_wait(pid_t pid, int pidfd, int ms, int *status)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd >= 0)
+		poll(&p, 1, ms);
+	return waitpid(pid, status, pidfd >= 0 ? WNOHANG : 0) == pid;
+}
+
+static void hook_report(struct vm *vm, const char *result, int rc, u64 t0)
+{
+	struct json_object *f = json_object_new_object();
+	double secs = (loop_now_ns() - t0) / 1e9;
+
+	json_object_object_add(f, "result", json_object_new_string(result));
+	if (rc >= 0)
+		json_object_object_add(f, "status", json_object_new_int(rc));
+	json_object_object_add(f, "seconds", events_seconds(secs));
+	events_emit(&vm->events, "hook", f);
+	if (strcmp(result, "ok"))
+		log_warn("quiesce hook: %s (status %d, %.3f s)", result, rc,
+			 secs);
+}
+
+void vm_run_quiesce_hook(struct vm *vm, int code)
+{
+	const char *cmd = conf_get(vm->conf, "quiesce-hook");
+	u64 ms =
+		conf_get_num(vm->conf, "quiesce-hook-timeout", HOOK_TIMEOUT_MS);
+	u64 t0 = loop_now_ns();
+	int status = 0, pidfd;
+	pid_t pid;
+
+	if (!cmd)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		hook_report(vm, "fork failed", -1, t0);
+		return;
+	}
+	if (pid == 0)
+		hook_child(vm, cmd, code);
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (hook_wait(pid, pidfd, ms, &status)) {
+		hook_report(vm,
+			    WIFEXITED(status) && !WEXITSTATUS(status) ?
+				    "ok" :
+				    "failed",
+			    WIFEXITED(status) ? WEXITSTATUS(status) :
+						128 + WTERMSIG(status),
+			    t0);
+	} else {
+		/* Never block the exit on a stuck hook: ask, then abandon. */
+		kill(-pid, SIGTERM);
+		hook_report(vm,
+			    hook_wait(pid, pidfd, HOOK_GRACE_MS, &status) ?
+				    "timed out, terminated" :
+				    "timed out, abandoned",
+			    -1, t0);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+}
