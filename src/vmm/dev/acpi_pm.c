@@ -2,16 +2,28 @@
 /*
  * ACPI fixed hardware (ACPI 6.4 section 4.8): PM1a_EVT_BLK (PM1_STS,
  * PM1_EN), PM1a_CNT_BLK, PM_TMR_BLK, the FADT RESET_REG (section 5.2.9)
- * and the fixed-feature power button (section 4.8.2.2.1.1). There is no
- * SMI_CMD, so the hardware is always in ACPI mode and SCI_EN reads 1.
- * [QEMU hw/acpi/core.c acpi_pm1_evt_*, acpi_pm_tmr_*]
+ * and the fixed-feature power button (section 4.8.2.2.1.1).
+ *
+ * The machine powers on in legacy mode, as a chipset does: SCI_EN is 0
+ * until OSPM writes ACPI_ENABLE to SMI_CMD (section 4.8.2.1; Linux's
+ * acpi_enable() then polls SCI_EN), and the SCI is asserted only while
+ * SCI_EN is set. There is no SMI handler behind legacy mode: events just
+ * stay pending until the guest enables ACPI.
+ *
+ * What the guest does with ACPI and the button is reported as events
+ * (acpi-enabled, power-button-armed/-pressed/-acknowledged), collected
+ * under the lock and sent after it is dropped.
+ * [QEMU hw/acpi/core.c acpi_pm1_evt_*, acpi_pm_tmr_*; hw/isa/lpc_ich9.c
+ * ich9_apm_ctrl_changed]
  */
 #include "acpi_pm.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "../../common/conf.h"
 #include "../../common/log.h"
 #include "../boot/layout.h"
 
@@ -44,6 +56,7 @@
 #define PM1_SLP_TYP_SHIFT 10
 #define PM1_SLP_TYP (7u << PM1_SLP_TYP_SHIFT)
 #define PM1_SLP_EN (1u << 13) /* write-only */
+/* SCI_EN is the hardware's: OSPM preserves it (table 4.13). */
 #define PM1_CNT_RW (PM1_BM_RLD | PM1_SLP_TYP)
 
 /* PM timer (section 4.8.2.1): 24 bits (FADT TMR_VAL_EXT = 0). */
@@ -52,10 +65,20 @@
 #define PM_TMR_STS_SHIFT 23 /* TMR_STS on every change of bit 23 */
 #define NSEC_PER_SEC 1000000000ULL
 
+/* Events found under the lock, reported after it (pm_unlock). */
+#define PM_EV_ACPI_ENABLED (1u << 0)
+#define PM_EV_ARMED (1u << 1)
+#define PM_EV_ACKED (1u << 2)
+#define PM_EV_PRESSED_ARMED (1u << 3)
+#define PM_EV_PRESSED_UNARMED (1u << 4)
+
 struct acpi_pm {
 	struct dev_env *env;
 	pthread_mutex_t lock;
+	bool button; /* a fixed power button (not `power-button none`) */
 	u16 sts, en, cnt;
+	u8 apm_cnt; /* the last byte written to SMI_CMD */
+	u32 events; /* PM_EV_* waiting for pm_unlock() */
 	u64 start_ns; /* the timer counts from here */
 	u64 tmr_period; /* ticks >> 23 when TMR_STS was last evaluated */
 	struct dev_timer tmr_timer;
@@ -104,10 +127,37 @@ static void pm_arm_tmr(struct acpi_pm *pm)
 		      next > now ? (u64)(next - now) : 1);
 }
 
-/* The SCI is a level: high while an enabled event's status is set. */
+/*
+ * Drop the lock, then report what happened under it: env_event() may
+ * write to a file, which no vCPU should wait for on our lock.
+ */
+static void pm_unlock(struct acpi_pm *pm)
+{
+	u32 ev = pm->events;
+
+	pm->events = 0;
+	pthread_mutex_unlock(&pm->lock);
+	if (ev & PM_EV_ACPI_ENABLED)
+		env_event(pm->env, "acpi-enabled", NULL, NULL);
+	if (ev & PM_EV_ARMED)
+		env_event(pm->env, "power-button-armed", NULL, NULL);
+	if (ev & PM_EV_PRESSED_ARMED)
+		env_event(pm->env, "power-button-pressed", "armed", "true");
+	if (ev & PM_EV_PRESSED_UNARMED)
+		env_event(pm->env, "power-button-pressed", "armed", "false");
+	if (ev & PM_EV_ACKED)
+		env_event(pm->env, "power-button-acknowledged", NULL, NULL);
+}
+
+/*
+ * The SCI is a level: high while an enabled event's status is set, and
+ * only in ACPI mode; in legacy mode the chipset would raise an SMI
+ * instead (4.8.3.2.1, SCI_EN).
+ */
 static void pm_update_irq(struct acpi_pm *pm)
 {
-	bool level = (pm->sts & pm->en & PM1_EN_BITS) != 0;
+	bool level =
+		(pm->cnt & PM1_SCI_EN) && (pm->sts & pm->en & PM1_EN_BITS) != 0;
 
 	if (level != pm->sci) {
 		pm->sci = level;
@@ -123,7 +173,7 @@ static void pm_tmr_fire(void *dev)
 	pm_sync_tmr(pm);
 	pm_update_irq(pm);
 	pm_arm_tmr(pm);
-	pthread_mutex_unlock(&pm->lock);
+	pm_unlock(pm);
 }
 
 /*
@@ -151,14 +201,20 @@ static bool pm_access_ok(const struct io_access *a, u16 port, u32 len,
 static void pm_evt_write(struct acpi_pm *pm, u32 v, u32 mask)
 {
 	u16 clear = v & PM1_STS_BITS, en_mask = mask >> 16;
+	u16 was = pm->en;
 
 	/* The guest's button handler acknowledges by clearing the status. */
-	if (clear & pm->sts & PM1_PWRBTN_STS)
+	if (clear & pm->sts & PM1_PWRBTN_STS) {
 		pm->st.acked = true;
+		pm->events |= PM_EV_ACKED;
+	}
 	pm->sts &= ~clear;
 	pm->en = ((pm->en & ~en_mask) | (v >> 16)) & PM1_EN_BITS;
-	if (pm->en & PM1_PWRBTN_EN)
+	/* Armed: each time PWRBTN_EN goes from 0 to 1. */
+	if (pm->en & ~was & PM1_PWRBTN_EN) {
 		pm->st.armed = true;
+		pm->events |= PM_EV_ARMED;
+	}
 }
 
 static enum io_res pm_evt_io(void *dev, struct io_access *a)
@@ -176,7 +232,7 @@ static enum io_res pm_evt_io(void *dev, struct io_access *a)
 		a->val = ((pm->sts | (u32)pm->en << 16) & mask) >> shift;
 	pm_update_irq(pm);
 	pm_arm_tmr(pm);
-	pthread_mutex_unlock(&pm->lock);
+	pm_unlock(pm);
 	return IO_OK;
 }
 
@@ -209,13 +265,13 @@ static enum io_res pm_cnt_io(void *dev, struct io_access *a)
 	pthread_mutex_lock(&pm->lock);
 	if (a->write) {
 		v = ((u32)a->val << shift) & mask;
-		pm->cnt = (pm->cnt & ~mask) | (v & PM1_CNT_RW);
+		pm->cnt = (pm->cnt & ~(mask & PM1_CNT_RW)) | (v & PM1_CNT_RW);
 		/* GBL_RLS would signal SMI firmware; there is none. */
 		if (v & PM1_SLP_EN)
 			pm_sleep(pm,
 				 (pm->cnt & PM1_SLP_TYP) >> PM1_SLP_TYP_SHIFT);
 	} else {
-		a->val = ((pm->cnt | PM1_SCI_EN) & mask) >> shift;
+		a->val = (pm->cnt & mask) >> shift;
 	}
 	pm_update_irq(pm);
 	pthread_mutex_unlock(&pm->lock);
@@ -242,6 +298,48 @@ static enum io_res pm_tmr_io(void *dev, struct io_access *a)
 	return IO_OK;
 }
 
+/*
+ * SMI_CMD (sections 4.8.2.1, 5.2.9): ACPI_ENABLE sets SCI_EN and
+ * ACPI_DISABLE clears it, which is all the SMI handler of a chipset
+ * does for them (QEMU's ich9_apm_ctrl_changed likewise). Other commands
+ * (S4BIOS_REQ, PSTATE_CNT, CST_CNT) are 0 in our FADT: nothing serves
+ * them. The port reads back the last byte written, like APM_CNT.
+ */
+static void pm_smi_cmd(struct acpi_pm *pm, u8 cmd)
+{
+	pm->apm_cnt = cmd;
+	if (cmd == SMI_CMD_ACPI_ENABLE) {
+		if (!pm->st.acpi_enabled)
+			pm->events |= PM_EV_ACPI_ENABLED;
+		pm->st.acpi_enabled = true;
+		pm->cnt |= PM1_SCI_EN;
+	} else if (cmd == SMI_CMD_ACPI_DISABLE) {
+		pm->cnt &= ~PM1_SCI_EN;
+	} else {
+		log_warn_once("acpi pm: SMI command 0x%02x has no handler",
+			      cmd);
+	}
+}
+
+static enum io_res pm_smi_io(void *dev, struct io_access *a)
+{
+	struct acpi_pm *pm = dev;
+
+	if (a->size != 1 || a->off) {
+		log_warn_once("acpi pm: ignoring %u-byte access to SMI_CMD",
+			      a->size);
+		return IO_UNHANDLED;
+	}
+	pthread_mutex_lock(&pm->lock);
+	if (a->write)
+		pm_smi_cmd(pm, (u8)a->val);
+	else
+		a->val = pm->apm_cnt;
+	pm_update_irq(pm);
+	pm_unlock(pm);
+	return IO_OK;
+}
+
 /* RESET_REG (section 5.2.9, 4.8.3.6): an 8-bit port, RESET_VALUE resets. */
 static enum io_res pm_reset_io(void *dev, struct io_access *a)
 {
@@ -262,17 +360,23 @@ static enum io_res pm_reset_io(void *dev, struct io_access *a)
 
 /*
  * The host pressed the power button (first SIGTERM/SIGINT): PWRBTN_STS,
- * and the SCI while the guest has PWRBTN_EN set (section 4.8.2.2.1.1).
+ * and the SCI while the guest has PWRBTN_EN set and ACPI enabled
+ * (section 4.8.2.2.1.1). With `power-button none` there is no button to
+ * press; vm.c terminates instead and never calls this.
  */
 static void pm_power_button(void *dev)
 {
 	struct acpi_pm *pm = dev;
 
+	if (!pm->button)
+		return;
 	pthread_mutex_lock(&pm->lock);
 	pm->sts |= PM1_PWRBTN_STS;
 	pm->st.pressed = true;
+	pm->events |= pm->en & PM1_PWRBTN_EN ? PM_EV_PRESSED_ARMED :
+					       PM_EV_PRESSED_UNARMED;
 	pm_update_irq(pm);
-	pthread_mutex_unlock(&pm->lock);
+	pm_unlock(pm);
 }
 
 void acpi_pm_get_state(void *dev, struct acpi_pm_state *st)
@@ -292,6 +396,7 @@ static const struct pm_region {
 	{ PORT_PM1A_CNT, PM1_CNT_LEN, pm_cnt_io },
 	{ PORT_PM_TMR, PM_TMR_LEN, pm_tmr_io },
 	{ PORT_ACPI_RESET, 1, pm_reset_io },
+	{ PORT_SMI_CMD, 1, pm_smi_io },
 };
 
 static void pm_del_regions(struct acpi_pm *pm, size_t n)
@@ -303,6 +408,7 @@ static void pm_del_regions(struct acpi_pm *pm, size_t n)
 static int pm_create(struct dev_env *env, void **dev)
 {
 	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+	const char *pb = conf_get(env_conf(env), "power-button");
 	size_t i;
 	int ret;
 
@@ -310,6 +416,7 @@ static int pm_create(struct dev_env *env, void **dev)
 	if (!pm)
 		return -ENOMEM;
 	pm->env = env;
+	pm->button = !pb || strcmp(pb, "none");
 	pthread_mutex_init(&pm->lock, NULL);
 	pm->start_ns = env_now_ns(env);
 	pm->tmr_timer.fire = pm_tmr_fire;
@@ -333,16 +440,20 @@ err_regions:
 	return ret;
 }
 
-/* Power-on state; the timer runs on and the button facts are kept. */
+/*
+ * Power-on state, legacy mode included; the timer runs on and the facts
+ * reported so far are kept.
+ */
 static void pm_reset(void *dev)
 {
 	struct acpi_pm *pm = dev;
 
 	pthread_mutex_lock(&pm->lock);
 	pm->sts = pm->en = pm->cnt = 0;
+	pm->apm_cnt = 0;
 	pm->s5_done = false;
 	pm_update_irq(pm);
-	pthread_mutex_unlock(&pm->lock);
+	pm_unlock(pm);
 }
 
 static void pm_quiesce(void *dev, enum stop_reason why)

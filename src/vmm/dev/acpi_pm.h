@@ -4,17 +4,30 @@
 
 /*
  * ACPI fixed hardware (ACPI 6.4 section 4.8): the PM1a event and control
- * blocks, the PM timer, the FADT reset register and the fixed-feature
- * power button, at the ports of layout.h, with the SCI on SCI_IRQ. Always
- * created. The host presses the button through dev_acpi_pm.power_button.
+ * blocks, the PM timer, the FADT reset register, the SMI command port
+ * that switches the machine into ACPI mode, and the fixed-feature power
+ * button, at the ports of layout.h, with the SCI on SCI_IRQ. Always
+ * created; with `power-button none` it has no button. The host presses
+ * the button through dev_acpi_pm.power_button.
  */
 
 #include "dev.h"
 
+/*
+ * SMI_CMD (ACPI 6.4 section 5.2.9, 4.8.2.1): Intel's APM_CNT port, where
+ * OSPM writes ACPI_ENABLE to take the machine out of legacy (SMI) mode
+ * and ACPI_DISABLE to give it back. The FADT carries all three. Kept
+ * here, beside the device that decodes them, until layout.h takes them.
+ */
+#define PORT_SMI_CMD 0xb2
+#define SMI_CMD_ACPI_ENABLE 0xf1
+#define SMI_CMD_ACPI_DISABLE 0xf0
+
 extern const struct dev_type dev_acpi_pm;
 
-/* What the guest made of the power button, for the exit report. */
+/* What the guest made of ACPI and the power button, for the exit report. */
 struct acpi_pm_state {
+	bool acpi_enabled; /* the guest wrote ACPI_ENABLE (sticky) */
 	bool armed; /* the guest has set PM1_EN.PWRBTN_EN (sticky) */
 	bool pressed; /* the host has pressed the button */
 	bool acked; /* the guest cleared PWRBTN_STS after a press */

@@ -2,15 +2,17 @@
 /*
  * Fixed ACPI Description Table, revision 6.4 (ACPI 6.4 section 5.2.9,
  * Table 5.9). It describes vessel's own fixed hardware block (layout.h),
- * emulated by dev/acpi_pm.c: PM1a event and control blocks, the PM timer
- * and the reset register. There is no SMI_CMD: the PM device reports
- * SCI_EN=1 from power-on, which 4.8.2.5 allows ("ACPI-only platform").
+ * emulated by dev/acpi_pm.c: PM1a event and control blocks, the PM timer,
+ * the reset register and the SMI command port. The machine starts in
+ * legacy mode, as a PC chipset does: OSPM enables ACPI by writing
+ * ACPI_ENABLE to SMI_CMD (4.8.2.1, 5.2.9), then polls PM1_CNT.SCI_EN.
  */
 #include "acpi.h"
 #include "acpi_priv.h"
 
 #include <string.h>
 
+#include "../../dev/acpi_pm.h"
 #include "../layout.h"
 
 /* FADT Fixed Feature Flags, Table 5.10. */
@@ -153,7 +155,9 @@ void acpi_fadt_write(void *p, const struct acpi_config *cfg, u64 facs_gpa,
 	f->dsdt = (u32)dsdt_gpa;
 	f->x_dsdt = dsdt_gpa;
 	f->sci_int = SCI_IRQ;
-	f->smi_cmd = 0; /* ACPI always enabled, see above */
+	f->smi_cmd = PORT_SMI_CMD;
+	f->acpi_enable = SMI_CMD_ACPI_ENABLE;
+	f->acpi_disable = SMI_CMD_ACPI_DISABLE;
 	fadt_fill_pm(f);
 	fadt_fill_flags(f, cfg);
 	/* P_LVL2/3_LAT > 100 / > 1000: C2 and C3 not supported (5.2.9). */
