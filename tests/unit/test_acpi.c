@@ -17,6 +17,7 @@
 
 #include "../../src/vmm/boot/acpi/acpi.h"
 #include "../../src/vmm/boot/layout.h"
+#include "../../src/vmm/dev/dev.h"
 
 #define RAM_SIZE MiB(64)
 
@@ -179,7 +180,13 @@ static u8 *check_fadt(struct vm_mem *m)
 	assert_int_equal(f[131], 4); /* FADT Minor Version */
 	assert_int_equal(rd(f + 46, 2), 9); /* SCI_INT */
 	assert_int_equal(rd(f + 108, 1), 0x32); /* CENTURY: CMOS index */
-	assert_int_equal(rd(f + 48, 4), 0); /* SMI_CMD */
+	/* Legacy mode at power-on, left through SMI_CMD (4.8.2.1). */
+	assert_int_equal(rd(f + 48, 4), 0xb2); /* SMI_CMD: APM_CNT */
+	assert_int_equal(f[52], 0xf1); /* ACPI_ENABLE */
+	assert_int_equal(f[53], 0xf0); /* ACPI_DISABLE */
+	assert_int_equal(f[54], 0); /* S4BIOS_REQ: none */
+	assert_int_equal(f[55], 0); /* PSTATE_CNT: none */
+	assert_int_equal(f[95], 0); /* CST_CNT: none */
 	assert_int_equal(rd(f + 56, 4), 0x600); /* PM1a_EVT_BLK */
 	assert_int_equal(rd(f + 64, 4), 0x604); /* PM1a_CNT_BLK */
 	assert_int_equal(rd(f + 76, 4), 0x608); /* PM_TMR_BLK */
@@ -495,6 +502,9 @@ static void test_iasl_tables(void **state)
 		assert_has(dsl, "Control Method Power Button (V1) : 0");
 		assert_has(dsl, "Reset Register Supported (V2) : 1");
 		assert_has(dsl, "PM1A Event Block Address : 00000600");
+		assert_has(dsl, "SMI Command Port : 000000B2");
+		assert_has(dsl, "ACPI Enable Value : F1");
+		assert_has(dsl, "ACPI Disable Value : F0");
 		free(dsl);
 		dsl = disassemble_table(&d, rsdp_xsdt(m), "xsdt");
 		free(dsl);
@@ -505,12 +515,15 @@ static void test_iasl_tables(void **state)
 	}
 }
 
-/* A COM1 device, as the UART's dsdt hook would add it. */
+extern const struct dev_type dev_pvpanic;
+
+/* A COM1 device, as the UART's dsdt hook would add it, and pvpanic's. */
 static void add_com1(void *ctx, struct aml *a)
 {
 	size_t dev, crs;
 
 	(void)ctx;
+	dev_pvpanic.dsdt(NULL, a);
 	dev = aml_device_begin(a, "COM1");
 	aml_name_eisaid(a, "_HID", "PNP0501");
 	aml_name_int(a, "_UID", 0);
@@ -540,6 +553,13 @@ static void test_iasl_devices(void **state)
 	assert_has(dsl, "EisaId (\"PNP0501\")");
 	assert_has(dsl, "IO (Decode16,\n                    0x03F8,");
 	assert_has(dsl, "IRQNoFlags ()\n                    {4}");
+	/* pvpanic as QEMU describes it, where Linux's driver looks. */
+	assert_has(dsl, "Device (PEVT)");
+	assert_has(dsl, "Name (_HID, \"QEMU0001\")");
+	assert_has(dsl,
+		   "IO (Decode16,\n                    0x0505, "
+		   "            // Range Minimum\n                    0x0505,");
+	assert_has(dsl, "Name (_STA, 0x0F)");
 	assert_has(dsl, "QWordMemory (ResourceProducer, PosDecode, MinFixed, "
 			"MaxFixed, Cacheable, ReadWrite,");
 	assert_has(dsl, "0x0000000140000000, // Range Minimum");
@@ -577,6 +597,10 @@ static void test_acpiexec(void **state)
 		"[Package] Contains 128 Elements:",
 		"[Integer] = 00000000001FFFFF",
 		"0000: 47 01 F8 03 F8 03 01 08 22 10 00 79 00",
+		"[String] Length 08 = \"QEMU0001\"",
+		"0000: 47 01 05 05 05 05 01 01 79 00",
+		"\\_SB.PEVT._STA returned object",
+		"[Integer] = 000000000000000F",
 	};
 	struct vm_mem *m = *state;
 	struct acpi_config cfg = { .ncpus = 2, .dsdt_devices = add_com1 };
@@ -599,7 +623,9 @@ static void test_acpiexec(void **state)
 		 "cd '%s' && timeout 60 acpiexec -b '"
 		 "evaluate \\_S5; evaluate \\_SB.C001._UID; "
 		 "evaluate \\_SB.C001._HID; evaluate \\_SB.PCI0._PRT; "
-		 "evaluate \\_SB.PCI0._CRS; evaluate \\_SB.COM1._CRS' "
+		 "evaluate \\_SB.PCI0._CRS; evaluate \\_SB.COM1._CRS; "
+		 "evaluate \\_SB.PEVT._HID; evaluate \\_SB.PEVT._CRS; "
+		 "evaluate \\_SB.PEVT._STA' "
 		 "dsdt.dat fadt.dat >acpiexec.log 2>&1",
 		 d.path);
 	assert_int_equal(system(cmd), 0);
