@@ -262,12 +262,19 @@ static void gas_pick(struct acpi_gas *out, const struct acpi_gas *x, bool has_x,
 	}
 }
 
-/* The status register is the first half of a PM1 event block (4.8.3.1). */
-static void pm1_status(struct acpi_gas *g)
+/*
+ * A PM1 event block is the status register, then the enable register,
+ * each half of it (4.8.3.1); ACPICA's acpi_tb_setup_fadt_registers()
+ * splits it the same way.
+ */
+static void pm1_split(struct acpi_gas *sts, struct acpi_gas *en)
 {
-	g->bit_width /= 2;
-	if (g->access_size && g->bit_width < (8 << (g->access_size - 1)))
-		g->access_size = 0;
+	sts->bit_width /= 2;
+	if (sts->access_size && sts->bit_width < (8 << (sts->access_size - 1)))
+		sts->access_size = 0;
+	*en = *sts;
+	if (en->address)
+		en->address += sts->bit_width / 8;
 }
 
 static void fadt_regs(struct acpi_info *ai, const struct acpi_fadt *f)
@@ -278,8 +285,8 @@ static void fadt_regs(struct acpi_info *ai, const struct acpi_fadt *f)
 		 f->pm1_evt_len);
 	gas_pick(&ai->pm1b_sts, &f->x_pm1b_evt_blk, x, f->pm1b_evt_blk,
 		 f->pm1_evt_len);
-	pm1_status(&ai->pm1a_sts);
-	pm1_status(&ai->pm1b_sts);
+	pm1_split(&ai->pm1a_sts, &ai->pm1a_en);
+	pm1_split(&ai->pm1b_sts, &ai->pm1b_en);
 	gas_pick(&ai->pm1a_cnt, &f->x_pm1a_cnt_blk, x, f->pm1a_cnt_blk,
 		 f->pm1_cnt_len);
 	gas_pick(&ai->pm1b_cnt, &f->x_pm1b_cnt_blk, x, f->pm1b_cnt_blk,
@@ -308,6 +315,10 @@ static int fadt_init(struct acpi_info *ai)
 		return -EINVAL;
 	}
 	ai->fadt_flags = f->flags;
+	ai->sci_int = f->sci_int;
+	ai->smi_cmd = f->smi_cmd;
+	ai->acpi_enable = f->acpi_enable;
+	ai->acpi_disable = f->acpi_disable;
 	fadt_regs(ai, f);
 	/* X_DSDT takes precedence when nonzero (ACPI 6.5 table 5.9). */
 	dsdt = FADT_HAS(f, x_dsdt) && f->x_dsdt ? f->x_dsdt : f->dsdt;

@@ -31,6 +31,7 @@ struct acpi_sdt {
 } __packed;
 
 /* FADT flags, ACPI 6.5 table 5.10. */
+#define FADT_PWR_BUTTON (1u << 4) /* set: no fixed-feature power button */
 #define FADT_RESET_REG_SUP (1u << 10)
 #define FADT_HW_REDUCED_ACPI (1u << 20)
 
@@ -43,7 +44,11 @@ struct acpi_info {
 	const struct acpi_sdt *dsdt;
 	const struct acpi_sdt *madt; /* NULL if absent */
 	u32 fadt_flags;
+	u16 sci_int; /* the SCI's ISA IRQ (8259 mode) */
+	u32 smi_cmd; /* I/O port; 0: no mode transition (ACPI-only) */
+	u8 acpi_enable, acpi_disable; /* values for SMI_CMD */
 	struct acpi_gas pm1a_sts, pm1b_sts; /* status halves of PM1x_EVT */
+	struct acpi_gas pm1a_en, pm1b_en; /* enable halves of PM1x_EVT */
 	struct acpi_gas pm1a_cnt, pm1b_cnt;
 	struct acpi_gas reset_reg;
 	u8 reset_value;

@@ -10,6 +10,10 @@
 #include "lib.h"
 
 #define AML_ZERO_OP 0x00
+#define AML_STRING_PREFIX 0x0d
+#define AML_BUFFER_OP 0x11
+#define AML_EXT_OP 0x5b
+#define AML_DEVICE_OP 0x82 /* after AML_EXT_OP */
 #define AML_ONE_OP 0x01
 #define AML_NAME_OP 0x08
 #define AML_BYTE_PREFIX 0x0a
@@ -119,4 +123,95 @@ int aml_find_s5(const u8 *aml, u32 len, u8 *slp_typa, u8 *slp_typb)
 			return 0;
 	}
 	return err;
+}
+
+/*
+ * Resource descriptors (ACPI 6.5 6.4): small ones have the type in bits
+ * 6:3 of their tag and the length in bits 2:0; large ones (bit 7) a
+ * 16-bit length after the tag. IO (type 0x08) has its 16-bit minimum
+ * base at +2; FixedIO (0x09) a 10-bit base at +1; End Tag is 0x0F.
+ */
+#define RES_LARGE 0x80
+#define RES_SMALL_TYPE(b) (((b) >> 3) & 0x0f)
+#define RES_SMALL_LEN(b) ((b)&0x07)
+#define RES_IO 0x08
+#define RES_FIXED_IO 0x09
+#define RES_END_TAG 0x0f
+
+static int crs_first_io(const u8 *p, u32 len, u16 *port)
+{
+	u32 i = 0, n;
+	u8 t;
+
+	while (i < len) {
+		if (p[i] & RES_LARGE) {
+			if (i + 3 > len)
+				break;
+			i += 3 + (p[i + 1] | (u32)p[i + 2] << 8);
+			continue;
+		}
+		t = RES_SMALL_TYPE(p[i]);
+		n = RES_SMALL_LEN(p[i]);
+		if (t == RES_END_TAG || i + 1 + n > len)
+			break;
+		if (t == RES_IO && n >= 3) {
+			*port = p[i + 2] | (u16)(p[i + 3] << 8);
+			return 0;
+		}
+		if (t == RES_FIXED_IO && n >= 2) {
+			*port = (p[i + 1] | (u16)(p[i + 2] << 8)) & 0x3ff;
+			return 0;
+		}
+		i += 1 + n;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The Buffer after "NameOp _CRS": BufferOp PkgLength BufferSize bytes
+ * (20.2.5.4); a ResourceTemplate is such a buffer.
+ */
+static int crs_buffer(const u8 *p, u32 avail, u16 *port)
+{
+	u32 plen, hdr, used;
+	u64 size;
+
+	if (avail < 2 || p[0] != AML_BUFFER_OP)
+		return -EINVAL;
+	hdr = pkg_length(p + 1, avail - 1, &plen);
+	if (!hdr || plen < hdr + 1 || plen > avail - 1)
+		return -EINVAL;
+	used = int_const(p + 1 + hdr, plen - hdr, &size);
+	if (!used || size > plen - hdr - used)
+		return -EINVAL;
+	return crs_first_io(p + 1 + hdr + used, (u32)size, port);
+}
+
+/* The _CRS after @i, before the next Device () or the end. */
+static int device_crs_io(const u8 *aml, u32 i, u32 len, u16 *port)
+{
+	for (; i + 5 < len; i++) {
+		if (aml[i] == AML_EXT_OP && aml[i + 1] == AML_DEVICE_OP)
+			break;
+		if (aml[i] == '_' && !memcmp(aml + i, "_CRS", 4) &&
+		    is_name_decl(aml, i))
+			return crs_buffer(aml + i + 4, len - i - 4, port);
+	}
+	return -EINVAL;
+}
+
+int aml_find_hid_io(const u8 *aml, u32 len, const char *hid, u16 *port)
+{
+	u32 n = (u32)strlen(hid), i;
+
+	/* "_HID" StringPrefix hid NUL, declared by a NameOp. */
+	for (i = 0; i + 6 + n < len; i++) {
+		if (aml[i] != '_' || memcmp(aml + i, "_HID", 4) ||
+		    aml[i + 4] != AML_STRING_PREFIX ||
+		    memcmp(aml + i + 5, hid, n) || aml[i + 5 + n] != 0 ||
+		    !is_name_decl(aml, i))
+			continue;
+		return device_crs_io(aml, i + 6 + n, len, port);
+	}
+	return -ENOENT;
 }

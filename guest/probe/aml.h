@@ -1,4 +1,4 @@
-/* The one piece of AML the probe reads: the \_S5 package. */
+/* The AML the probe reads: the \_S5 package and a device's I/O port. */
 #ifndef PROBE_AML_H
 #define PROBE_AML_H
 
@@ -11,5 +11,14 @@
  * is no \_S5 object, or -EINVAL if its package cannot be decoded.
  */
 int aml_find_s5(const u8 *aml, u32 len, u8 *slp_typa, u8 *slp_typb);
+
+/*
+ * Find the device whose `Name (_HID, "@hid")` is a string (e.g.
+ * "QEMU0001") and return the base of the first IO or FixedIO descriptor
+ * of the `Name (_CRS, ResourceTemplate ...)` that follows it in the same
+ * device. Returns 0, -ENOENT if there is no such _HID, or -EINVAL if its
+ * _CRS is missing or has no I/O port.
+ */
+int aml_find_hid_io(const u8 *aml, u32 len, const char *hid, u16 *port);
 
 #endif

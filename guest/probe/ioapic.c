@@ -2,7 +2,9 @@
  * I/O APIC access through IOREGSEL/IOWIN and redirection entries
  * (82093AA datasheet 3.2.4). ISA IRQs are identity-mapped to GSIs,
  * active high and edge triggered, unless an Interrupt Source Override
- * says otherwise (ACPI 6.5 5.2.12.5).
+ * says otherwise (ACPI 6.5 5.2.12.5). The SCI is the exception: it is
+ * level triggered and active low unless its override says otherwise
+ * (5.2.9, SCI_INT; Linux's acpi_sci_ioapic_setup()).
  */
 #include "ioapic.h"
 #include "print.h"
@@ -35,24 +37,35 @@ static void ioapic_write(u32 base, u32 reg, u32 v)
 	mmio_write32(base + IOWIN, v);
 }
 
-/* ISA defaults, then the override for bus 0 / @irq if there is one. */
-static struct isa_route isa_route(const struct madt_info *m, u8 irq)
+/*
+ * @def's trigger and polarity (ISA: edge, high; the SCI: level, low),
+ * then the override for bus 0 / @irq if there is one; its "conforms to
+ * the bus" fields (0) keep @def's.
+ */
+static struct isa_route isa_route(const struct madt_info *m, u8 irq,
+				  struct isa_route def)
 {
-	struct isa_route r = { irq, false, false };
+	struct isa_route r = def;
 	u32 i;
 	u16 pol, trig;
 
+	r.gsi = irq;
 	for (i = 0; i < m->nr_isos; i++) {
 		if (m->isos[i].bus != 0 || m->isos[i].source != irq)
 			continue;
 		r.gsi = m->isos[i].gsi;
 		pol = m->isos[i].flags & MPS_POLARITY_MASK;
 		trig = m->isos[i].flags & MPS_TRIGGER_MASK;
-		r.active_low = pol == MPS_POLARITY_LOW;
-		r.level = trig == MPS_TRIGGER_LEVEL;
+		if (pol)
+			r.active_low = pol == MPS_POLARITY_LOW;
+		if (trig)
+			r.level = trig == MPS_TRIGGER_LEVEL;
 	}
 	return r;
 }
+
+static const struct isa_route isa_default = { 0, false, false };
+static const struct isa_route sci_default = { 0, true, true };
 
 /* Maximum Redirection Entry + 1, from the version register. */
 static u32 ioapic_pins(u32 base)
@@ -78,9 +91,9 @@ static const struct madt_ioapic *ioapic_for(const struct madt_info *m, u32 gsi,
 	return NULL;
 }
 
-int ioapic_route_isa(const struct madt_info *m, u8 irq, u8 vector, u32 dest)
+static int route(const struct madt_info *m, u8 irq, struct isa_route r,
+		 u8 vector, u32 dest)
 {
-	struct isa_route r = isa_route(m, irq);
 	const struct madt_ioapic *io;
 	u32 pin, lo = vector;
 
@@ -101,9 +114,19 @@ int ioapic_route_isa(const struct madt_info *m, u8 irq, u8 vector, u32 dest)
 	return 0;
 }
 
+int ioapic_route_isa(const struct madt_info *m, u8 irq, u8 vector, u32 dest)
+{
+	return route(m, irq, isa_route(m, irq, isa_default), vector, dest);
+}
+
+int ioapic_route_sci(const struct madt_info *m, u8 irq, u8 vector, u32 dest)
+{
+	return route(m, irq, isa_route(m, irq, sci_default), vector, dest);
+}
+
 void ioapic_mask_isa(const struct madt_info *m, u8 irq)
 {
-	struct isa_route r = isa_route(m, irq);
+	struct isa_route r = isa_route(m, irq, isa_default);
 	const struct madt_ioapic *io;
 	u32 pin;
 

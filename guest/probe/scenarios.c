@@ -14,8 +14,11 @@
 #include "mem.h"
 #include "power.h"
 #include "print.h"
+#include "pvpanic.h"
+#include "sci.h"
 #include "smp.h"
 #include "trap.h"
+#include "x86.h"
 
 #define CPUS_TIMEOUT_US 2000000
 #define ECHO_TIMEOUT_US 10000000
@@ -126,6 +129,44 @@ static __noreturn void sc_echo(void)
 	power_off(&acpi);
 }
 
+/* An OS with ACPI that takes the power button and powers off on it. */
+static __noreturn void sc_power_button(void)
+{
+	need_acpi();
+	need_madt();
+	sci_enable_acpi(&acpi);
+	sci_wait_power_button(&acpi, &madt);
+	probe_pass("power-button", "pressed");
+	power_off(&acpi);
+}
+
+/*
+ * An OS in ACPI mode that never arms the button: only the host can end
+ * it (second signal, power-button timeout, power cut). Interrupts stay
+ * on, as in any idle OS.
+ */
+static __noreturn void sc_power_button_ignore(void)
+{
+	need_acpi();
+	sci_enable_acpi(&acpi);
+	probe_line("READY power-button-ignore");
+	for (;;)
+		sti_hlt();
+}
+
+static __noreturn void sc_panic(void)
+{
+	need_acpi();
+	pvpanic_panic(&acpi);
+}
+
+static __noreturn void sc_crash_loaded(void)
+{
+	need_acpi();
+	pvpanic_crash_loaded(&acpi);
+	power_off(&acpi);
+}
+
 static const struct scenario scenarios[] = {
 	{ "poweroff", sc_poweroff },
 	{ "reboot-acpi", sc_reboot_acpi },
@@ -135,6 +176,10 @@ static const struct scenario scenarios[] = {
 	{ "cpus", sc_cpus },
 	{ "mem", sc_mem },
 	{ "echo", sc_echo },
+	{ "power-button", sc_power_button },
+	{ "power-button-ignore", sc_power_button_ignore },
+	{ "panic", sc_panic },
+	{ "crash-loaded", sc_crash_loaded },
 };
 
 __noreturn void scenario_run(void)

@@ -4,13 +4,15 @@
 
 /*
  * Vectors above the exceptions. The 8259s are remapped to 0x20..0x2f and
- * masked; their spurious IRQ7/IRQ15 still need a gate. ISA IRQ 4 takes
- * 0x34 as in Linux's old 0x30 + irq scheme; the LAPIC vectors are Linux's.
+ * masked; their spurious IRQ7/IRQ15 still need a gate. ISA IRQs 4 and 9
+ * take 0x34 and 0x39 as in Linux's old 0x30 + irq scheme; the LAPIC
+ * vectors are Linux's.
  */
 #define VEC_PIC_BASE 0x20
 #define VEC_PIC_SPURIOUS1 0x27
 #define VEC_PIC_SPURIOUS2 0x2f
 #define VEC_UART 0x34
+#define VEC_SCI 0x39 /* ISA IRQ 9, the usual SCI_INT */
 #define VEC_TIMER 0xec
 #define VEC_WAKE 0xf0
 #define VEC_APIC_ERROR 0xfe
