@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,13 @@ const char *probe_path(void)
 	const char *p = getenv("PROBE");
 
 	return p ? p : "build/probe.elf";
+}
+
+const char *vesselctl_path(void)
+{
+	const char *p = getenv("VESSELCTL");
+
+	return p ? p : "build/vesselctl";
 }
 
 static long now_ms(void)
@@ -67,14 +75,13 @@ int vmproc_start(struct vmproc *p, const char *const argv[])
 	return 0;
 }
 
-int vmproc_start_probe(struct vmproc *p, const char *scenario,
-		       const char *const extra[])
+/* vessel's command line for @scenario; @cmdline must outlive the start. */
+static void vmproc_probe_argv(const char *argv[64], char *cmdline, size_t size,
+			      const char *scenario, const char *const extra[])
 {
-	const char *argv[64];
-	static char cmdline[256];
 	int n = 0;
 
-	snprintf(cmdline, sizeof(cmdline), "probe.test=%s", scenario);
+	snprintf(cmdline, size, "probe.test=%s", scenario);
 	argv[n++] = vessel_path();
 	argv[n++] = "--kernel";
 	argv[n++] = probe_path();
@@ -85,7 +92,69 @@ int vmproc_start_probe(struct vmproc *p, const char *scenario,
 	while (extra && *extra && n < 62)
 		argv[n++] = *extra++;
 	argv[n] = NULL;
+}
+
+int vmproc_start_probe(struct vmproc *p, const char *scenario,
+		       const char *const extra[])
+{
+	const char *argv[64];
+	static char cmdline[256];
+
+	vmproc_probe_argv(argv, cmdline, sizeof(cmdline), scenario, extra);
 	return vmproc_start(p, argv);
+}
+
+/* In the child: a new session whose controlling terminal is @slave. */
+static void vmproc_tty_child(int slave, int err, const char *const argv[])
+{
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
+		perror("vmproc: controlling terminal");
+		_exit(127);
+	}
+	dup2(slave, 0);
+	dup2(slave, 1);
+	dup2(err, 2);
+	execv(argv[0], (char *const *)argv);
+	perror(argv[0]);
+	_exit(127);
+}
+
+int vmproc_start_tty(struct vmproc *p, const char *const argv[], int master)
+{
+	int err[2], slave;
+	char name[64];
+
+	memset(p, 0, sizeof(*p));
+	p->status = -1;
+	p->out_fd = p->in_fd = -1;
+	if (ptsname_r(master, name, sizeof(name)) || pipe2(err, O_CLOEXEC))
+		return -errno;
+	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return -errno;
+	p->pid = fork();
+	if (p->pid < 0)
+		return -errno;
+	if (p->pid == 0)
+		vmproc_tty_child(slave, err[1], argv);
+	close(slave);
+	close(err[1]);
+	p->err_fd = err[0];
+	p->out_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	p->in_fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+	p->out = calloc(1, 1);
+	p->err = calloc(1, 1);
+	return p->out_fd < 0 || p->in_fd < 0 ? -EMFILE : 0;
+}
+
+int vmproc_start_probe_tty(struct vmproc *p, const char *scenario,
+			   const char *const extra[], int master)
+{
+	const char *argv[64];
+	static char cmdline[256];
+
+	vmproc_probe_argv(argv, cmdline, sizeof(cmdline), scenario, extra);
+	return vmproc_start_tty(p, argv, master);
 }
 
 /* Append what @fd has to @buf; returns bytes read, 0 at EOF. */
@@ -170,6 +239,28 @@ int vmproc_wait_exit(struct vmproc *p, int timeout_ms)
 	while (vmproc_pump(p, 0) && (p->out_fd >= 0 || p->err_fd >= 0))
 		;
 	return p->status;
+}
+
+int vmproc_kill(struct vmproc *p, int sig)
+{
+	if (p->status >= 0)
+		return -ESRCH;
+	return kill(p->pid, sig) ? -errno : 0;
+}
+
+bool vmproc_alive_after(struct vmproc *p, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (!vmproc_reap(p, WNOHANG)) {
+		long left = end - now_ms();
+
+		if (left <= 0)
+			return true;
+		if (!vmproc_pump(p, left > 20 ? 20 : left))
+			usleep(10000);
+	}
+	return false;
 }
 
 int vmproc_input(struct vmproc *p, const char *s)

@@ -21,9 +21,10 @@ struct vmproc {
 	int status; /* exit code, or 128 + signal; -1 while running */
 };
 
-/* Paths from the environment (VESSEL, PROBE) or the build defaults. */
+/* Paths from the environment (VESSEL, PROBE, VESSELCTL) or the build defaults. */
 const char *vessel_path(void);
 const char *probe_path(void);
+const char *vesselctl_path(void);
 
 /* Start @argv (argv[0] is the program). stdin is a pipe (vmproc_input). */
 int vmproc_start(struct vmproc *p, const char *const argv[]);
@@ -34,6 +35,29 @@ int vmproc_start(struct vmproc *p, const char *const argv[]);
  */
 int vmproc_start_probe(struct vmproc *p, const char *scenario,
 		       const char *const extra[]);
+
+/*
+ * As vmproc_start, but stdin and stdout are the slave of the pty whose
+ * master is @master (from posix_openpt, granted and unlocked): the process
+ * runs in a session of its own with that pty as its controlling terminal,
+ * in the foreground, as in an interactive shell. p->out_fd and p->in_fd
+ * are copies of @master; @master stays the caller's (tcgetattr() on it
+ * reads the slave's mode, also after the exit).
+ */
+int vmproc_start_tty(struct vmproc *p, const char *const argv[], int master);
+
+/* vmproc_start_probe on a pty (vmproc_start_tty). */
+int vmproc_start_probe_tty(struct vmproc *p, const char *scenario,
+			   const char *const extra[], int master);
+
+/* Send @sig; 0, or -ESRCH once the process was reaped. */
+int vmproc_kill(struct vmproc *p, int sig);
+
+/*
+ * Collect output for @ms; true if the process is still running then
+ * (it is reaped if it exited).
+ */
+bool vmproc_alive_after(struct vmproc *p, int ms);
 
 /* Read output until @needle shows on stdout; false on timeout or exit. */
 bool vmproc_wait_output(struct vmproc *p, const char *needle, int timeout_ms);
