@@ -186,7 +186,8 @@ static void test_environment(void **state)
 				NULL };
 	char cmd[CMD_MAX], lines[256], want[64];
 
-	snprintf(cmd, sizeof(cmd), "echo \"$VESSEL_NAME:$VESSEL_PID\" >> '%s'",
+	snprintf(cmd, sizeof(cmd),
+		 "echo \"$VESSEL_NAME:$VESSEL_PID\" >> '%s'; echo HOOK-OUT",
 		 r->hook);
 	extra[3] = cmd;
 	assert_int_equal(vmrun_start(r, "poweroff", extra), 0);
@@ -194,6 +195,11 @@ static void test_environment(void **state)
 	assert_int_equal(vmrun_hook_lines(r, lines, sizeof(lines)), 1);
 	snprintf(want, sizeof(want), "db 1:%d\n", (int)r->p.pid);
 	assert_string_equal(lines, want);
+	/* Its output goes to stderr: stdout is the guest's console. */
+	if (!strstr(r->p.err, "HOOK-OUT") || strstr(r->p.out, "HOOK-OUT"))
+		vmrun_dump(r);
+	assert_non_null(strstr(r->p.err, "HOOK-OUT"));
+	assert_null(strstr(r->p.out, "HOOK-OUT"));
 }
 
 /* A failing hook is reported and changes nothing else. */
@@ -216,10 +222,11 @@ static void test_failing_hook(void **state)
 }
 
 /*
- * A hook that outlives `quiesce-hook-timeout 1s` is stopped (or left
- * behind) and vessel exits anyway, within seconds, not after the hook's
- * 30. Its output goes elsewhere so that a hook left running cannot hold
- * the test's pipes.
+ * A hook that outlives `quiesce-hook-timeout 1s` gets SIGTERM, which ends
+ * a plain `sleep` (the hook must not inherit vessel's blocked signals),
+ * and vessel exits anyway, within seconds, not after the hook's 30. Its
+ * output goes elsewhere so that a hook left running cannot hold the
+ * test's pipes.
  */
 static void test_stuck_hook(void **state)
 {
@@ -236,12 +243,33 @@ static void test_stuck_hook(void **state)
 	vmrun_load_events(r);
 	h = evlog_find(&r->ev, "hook", 0);
 	result = evlog_str(&r->ev, h, "result");
-	if (got != 0 || !result || strncmp(result, "timed out, ", 11))
+	if (got != 0 || !result || strcmp(result, "timed out, terminated"))
 		vmrun_dump(r);
 	assert_int_equal(got, 0);
 	assert_non_null(result);
-	assert_true(!strncmp(result, "timed out, ", 11));
+	assert_string_equal(result, "timed out, terminated");
 	assert_int_equal(evlog_int(&r->ev, r->ev.n - 1, "code", -1), 0);
+}
+
+/*
+ * A hook starts as a command from a shell would: no signal blocked or
+ * ignored (SigBlk and SigIgn of /proc/self/status are all zero).
+ */
+static void test_hook_signals(void **state)
+{
+	struct vmrun *r = *state;
+	const char *extra[] = { "--quiesce-hook", NULL, NULL };
+	char cmd[CMD_MAX], lines[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec grep -E '^Sig(Blk|Ign):' /proc/self/status >> '%s'",
+		 r->hook);
+	extra[1] = cmd;
+	assert_int_equal(vmrun_start(r, "poweroff", extra), 0);
+	assert_int_equal(vmrun_wait(r), 0);
+	assert_int_equal(vmrun_hook_lines(r, lines, sizeof(lines)), 2);
+	assert_string_equal(lines, "SigBlk:\t0000000000000000\n"
+				   "SigIgn:\t0000000000000000\n");
 }
 
 /* No hook, no hook event. */
@@ -265,7 +293,7 @@ int main(void)
 		T(test_second_signal),	 T(test_power_button_timeout),
 		T(test_no_power_button), T(test_environment),
 		T(test_failing_hook),	 T(test_stuck_hook),
-		T(test_no_hook),
+		T(test_hook_signals),	 T(test_no_hook),
 	};
 
 	return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
