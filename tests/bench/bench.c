@@ -4,7 +4,8 @@
  * -M microvm, -accel kvm) on the same probe guest, in one run:
  *   - launch to the first PROBE line ("PROBE BOOT"),
  *   - the probe's last line before it writes SLP_EN to process exit,
- *   - each VMM's own memory: peak RSS minus the guest RAM it touched.
+ *   - each VMM's own memory: peak RSS minus the guest RAM it touched,
+ *   - a stop request to exit: the power button, the power cut (stop.c).
  * Runs are interleaved (vessel, q35, microvm, vessel, ...) so that drift
  * on the host hits every VMM alike. The bench reports; it never fails a
  * build because a target is missed (tests judge, not benchmarks).
@@ -14,6 +15,7 @@
  * BENCH_TIMEOUT (seconds per run, default 30).
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,81 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_RUNS 100
-#define LINE_LEN 512
-#define ERR_TAIL 2048
-#define MSG_LEN 240
-#define MAX_FAILS 4
-#define MAX_ARGS 32
+#include "bench.h"
 
-/* One guest size for all: --mem 128M / -m 128M, and one vCPU. */
-#define GUEST_MEM_ARG "128M"
-#define GUEST_MEM_KB (128L * 1024)
-#define OWN_MEM_TARGET_KB 2048L
-
-/*
- * The probe's console protocol (guest/probe/print.h): "PROBE BOOT" is its
- * first line; power_off() (guest/probe/power.c) prints "PROBE PASS
- * poweroff-request" just before it writes PM1a_CNT.SLP_EN or
- * SLEEP_CONTROL_REG.SLP_EN, and echo_read_line() prints "PROBE READY
- * echo" when it waits for a line of console input.
- */
-#define MARK_BOOT "PROBE BOOT"
-#define MARK_LAST "PROBE PASS poweroff-request"
-#define MARK_READY "PROBE READY echo"
-#define MARK_FAIL "PROBE FAIL"
-
-/* A hung VMM is cut; one that ignores the cut gets this long to go. */
-#define CUT_GRACE_NS (5 * 1000000000LL)
-#define DRAIN_NS (500 * 1000000LL)
-#define MAX_TIMEOUTS 2
-
-/* QEMU 7.2 aborts on PVM setting IA32_ARCH_CAPABILITIES (MSR 0x10a). */
-#define QEMU_CPU "host"
-#define QEMU_CPU_FALLBACK "host,-arch-capabilities"
-
-struct series {
-	double v[MAX_RUNS];
-	int n;
-};
-
-/* One column of the table: a VMM and what was measured on it. */
-struct vmm {
-	const char *label;
-	const char *machine; /* QEMU -M value; NULL for vessel */
-	const char *cpu; /* QEMU -cpu value */
-	char off[MSG_LEN]; /* why it is not (or no longer) run */
-	char note[MSG_LEN];
-	int timeouts;
-	int fails;
-	char fail[MAX_FAILS][MSG_LEN];
-	struct series boot, s5, own_hwm, own_rss, guest;
-};
-
-/* One VMM process: its pipes and what its console said when. */
-struct run {
-	pid_t pid;
-	int pidfd, out_fd, err_fd, in_fd;
-	int64_t t0;
-	double boot_ms, last_ms, ready_ms, exit_ms; /* < 0: not seen */
-	int status; /* exit code, 128 + signal, or -1 while running */
-	bool cut, killed, fail_after_last;
-	char line[LINE_LEN];
-	size_t line_len;
-	char first[LINE_LEN]; /* first stdout line (--version) */
-	char fail[LINE_LEN]; /* first PROBE FAIL line */
-	char err[ERR_TAIL]; /* last bytes of stderr */
-	size_t err_len;
-};
-
-struct bench {
-	const char *vessel, *probe, *qemu;
-	int runs, mem_runs;
-	int64_t timeout_ns;
-	struct vmm vmm[3];
-};
-
-static int64_t now_ns(void)
+int64_t now_ns(void)
 {
 	struct timespec ts;
 
@@ -122,16 +52,21 @@ static void run_init(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->pid = -1;
-	r->pidfd = r->out_fd = r->err_fd = r->in_fd = -1;
+	r->pidfd = r->out_fd = r->err_fd = r->in_fd = r->aux_fd = -1;
 	r->boot_ms = r->last_ms = r->ready_ms = r->exit_ms = -1;
 	r->status = -1;
 }
 
-static void run_child(int in, int out, int err, char *const argv[])
+static void run_child(int in, int out, int err, int ev, char *const argv[])
 {
 	dup2(in, 0);
 	dup2(out, 1);
 	dup2(err, 2);
+	/* dup2() onto itself would keep O_CLOEXEC. */
+	if (ev == 3)
+		fcntl(3, F_SETFD, 0);
+	else if (ev >= 0)
+		dup2(ev, 3);
 	execvp(argv[0], argv);
 	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -142,28 +77,107 @@ static void run_child(int in, int out, int err, char *const argv[])
  * before fork(). A pidfd tells the exit to poll() as precisely as the
  * console's pipe tells a line.
  */
-static int run_start(struct run *r, char *const argv[])
+int run_start_events(struct run *r, char *const argv[], bool events)
 {
-	int in[2], out[2], err[2];
+	int in[2], out[2], err[2], ev[2] = { -1, -1 };
 
 	run_init(r);
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
-	    pipe2(err, O_CLOEXEC))
+	    pipe2(err, O_CLOEXEC) || (events && pipe2(ev, O_CLOEXEC)))
 		return -errno;
 	r->t0 = now_ns();
 	r->pid = fork();
 	if (r->pid < 0)
 		return -errno;
 	if (r->pid == 0)
-		run_child(in[0], out[1], err[1], argv);
+		run_child(in[0], out[1], err[1], ev[1], argv);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
+	if (events) {
+		close(ev[1]);
+		r->aux_fd = ev[0];
+	}
 	r->in_fd = in[1];
 	r->out_fd = out[0];
 	r->err_fd = err[0];
 	r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 	return 0;
+}
+
+int run_start(struct run *r, char *const argv[])
+{
+	return run_start_events(r, argv, false);
+}
+
+void run_watch_aux(struct run *r, int fd)
+{
+	if (r->aux_fd >= 0)
+		close(r->aux_fd);
+	r->aux_fd = fd;
+	r->aux_len = 0;
+}
+
+double run_event_ms(const struct run *r, const char *name,
+		    const struct run_event **e)
+{
+	int i;
+
+	for (i = 0; i < r->nev; i++) {
+		if (strcmp(r->ev[i].name, name))
+			continue;
+		if (e)
+			*e = &r->ev[i];
+		return r->ev[i].ms;
+	}
+	return -1;
+}
+
+/*
+ * An event line: vessel's {"event":"s5","mono":0.5,...} or QMP's
+ * {"event":"SHUTDOWN","timestamp":...}; replies and greetings have no
+ * "event" and are skipped. The first of each name is kept.
+ */
+static void run_aux_line(struct run *r, const char *line, double t)
+{
+	struct json_object *o = json_tokener_parse(line), *name, *mono;
+	struct run_event *e;
+
+	if (!o || !json_object_object_get_ex(o, "event", &name) ||
+	    r->nev == RUN_MAX_EVENTS ||
+	    run_event_ms(r, json_object_get_string(name), NULL) >= 0) {
+		json_object_put(o);
+		return;
+	}
+	e = &r->ev[r->nev++];
+	snprintf(e->name, sizeof(e->name), "%s", json_object_get_string(name));
+	e->ms = t;
+	e->mono = json_object_object_get_ex(o, "mono", &mono) ?
+			  json_object_get_double(mono) :
+			  -1;
+	json_object_put(o);
+}
+
+static void run_read_aux(struct run *r, double t)
+{
+	char buf[4096];
+	ssize_t n = read(r->aux_fd, buf, sizeof(buf)), i;
+
+	if (n <= 0) {
+		close(r->aux_fd);
+		r->aux_fd = -1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] != '\n' && r->aux_len < sizeof(r->aux_line) - 1) {
+			r->aux_line[r->aux_len++] = buf[i];
+			continue;
+		}
+		r->aux_line[r->aux_len] = '\0';
+		if (buf[i] == '\n')
+			run_aux_line(r, r->aux_line, t);
+		r->aux_len = 0;
+	}
 }
 
 static void run_line(struct run *r, double t)
@@ -177,7 +191,8 @@ static void run_line(struct run *r, double t)
 		r->boot_ms = t;
 	if (r->last_ms < 0 && strstr(l, MARK_LAST))
 		r->last_ms = t;
-	if (r->ready_ms < 0 && strstr(l, MARK_READY))
+	if (r->ready_ms < 0 &&
+	    strstr(l, r->ready_mark ? r->ready_mark : MARK_READY))
 		r->ready_ms = t;
 	if (strstr(l, MARK_FAIL)) {
 		if (!r->fail[0])
@@ -254,17 +269,20 @@ static void run_reap(struct run *r, int flags, double t)
  */
 static void run_poll(struct run *r, int ms)
 {
-	struct pollfd p[3] = { { .fd = r->out_fd, .events = POLLIN },
+	struct pollfd p[4] = { { .fd = r->out_fd, .events = POLLIN },
 			       { .fd = r->err_fd, .events = POLLIN },
-			       { .fd = r->pidfd, .events = POLLIN } };
+			       { .fd = r->pidfd, .events = POLLIN },
+			       { .fd = r->aux_fd, .events = POLLIN } };
 	bool no_pidfd = r->pidfd < 0 && r->status < 0;
 	double t;
 
 	if (no_pidfd && ms > 1)
 		ms = 1;
-	if (poll(p, 3, ms) < 0 && errno != EINTR)
+	if (poll(p, 4, ms) < 0 && errno != EINTR)
 		return;
 	t = ms_since(r, now_ns());
+	if (p[3].revents)
+		run_read_aux(r, t);
 	if (p[0].revents)
 		run_read_out(r, t);
 	if (p[1].revents)
@@ -274,7 +292,7 @@ static void run_poll(struct run *r, int ms)
 }
 
 /* Until *@until is set (NULL: never), the process exits, or @deadline. */
-static void run_wait(struct run *r, const double *until, int64_t deadline)
+void run_wait(struct run *r, const double *until, int64_t deadline)
 {
 	while (r->status < 0 && (!until || *until < 0)) {
 		int64_t left = deadline - now_ns();
@@ -305,7 +323,7 @@ static void run_cut(struct run *r, bool vessel)
 }
 
 /* Wait for the exit (or cut), read what is left, close everything. */
-static void run_end(struct run *r, bool vessel, int64_t deadline)
+void run_end(struct run *r, bool vessel, int64_t deadline)
 {
 	int64_t drain_end;
 
@@ -313,7 +331,8 @@ static void run_end(struct run *r, bool vessel, int64_t deadline)
 	if (r->status < 0)
 		run_cut(r, vessel);
 	drain_end = now_ns() + DRAIN_NS;
-	while ((r->out_fd >= 0 || r->err_fd >= 0) && now_ns() < drain_end)
+	while ((r->out_fd >= 0 || r->err_fd >= 0 || r->aux_fd >= 0) &&
+	       now_ns() < drain_end)
 		run_poll(r, 10);
 	if (r->out_fd >= 0)
 		close(r->out_fd);
@@ -321,7 +340,9 @@ static void run_end(struct run *r, bool vessel, int64_t deadline)
 		close(r->err_fd);
 	if (r->in_fd >= 0)
 		close(r->in_fd);
-	r->out_fd = r->err_fd = r->in_fd = -1;
+	if (r->aux_fd >= 0)
+		close(r->aux_fd);
+	r->out_fd = r->err_fd = r->in_fd = r->aux_fd = -1;
 }
 
 /*
@@ -355,7 +376,7 @@ static void run_err_line(const struct run *r, char *buf, size_t size)
 }
 
 /* One line on how a run went wrong. */
-static void run_describe(const struct run *r, char *buf, size_t size)
+void run_describe(const struct run *r, char *buf, size_t size)
 {
 	char err[MSG_LEN];
 	int n;
@@ -377,7 +398,7 @@ static void run_describe(const struct run *r, char *buf, size_t size)
 
 /* --- statistics ------------------------------------------------------- */
 
-static void series_add(struct series *s, double v)
+void series_add(struct series *s, double v)
 {
 	if (s->n < MAX_RUNS)
 		s->v[s->n++] = v;
@@ -391,7 +412,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Sorts @s in place; the median of an even count is the mean of two. */
-static double series_median(struct series *s)
+double series_median(struct series *s)
 {
 	if (!s->n)
 		return -1;
@@ -403,13 +424,13 @@ static double series_median(struct series *s)
 
 /* --- the VMMs --------------------------------------------------------- */
 
-static bool vmm_is_vessel(const struct vmm *v)
+bool vmm_is_vessel(const struct vmm *v)
 {
 	return v->machine == NULL;
 }
 
 /* Append the NULL-terminated string arguments to @argv (bounded). */
-static void argv_push(char *argv[MAX_ARGS], int *n, ...)
+void argv_push(char *argv[MAX_ARGS], int *n, ...)
 {
 	const char *a;
 	va_list ap;
@@ -422,9 +443,8 @@ static void argv_push(char *argv[MAX_ARGS], int *n, ...)
 }
 
 /* The command of one run; @buf holds the scenario argument. */
-static void vmm_argv(const struct bench *b, const struct vmm *v,
-		     const char *scenario, char *buf, size_t size,
-		     char *argv[MAX_ARGS])
+void vmm_argv(const struct bench *b, const struct vmm *v, const char *scenario,
+	      char *buf, size_t size, char *argv[MAX_ARGS])
 {
 	int n = 0;
 
@@ -451,7 +471,7 @@ static int vmm_start(const struct bench *b, const struct vmm *v,
 	return run_start(r, argv);
 }
 
-static void vmm_fail(struct vmm *v, const char *what, const struct run *r)
+void vmm_fail(struct vmm *v, const char *what, const struct run *r)
 {
 	char why[MSG_LEN];
 
@@ -463,7 +483,7 @@ static void vmm_fail(struct vmm *v, const char *what, const struct run *r)
 }
 
 /* Two hung runs and a VMM is left out: a hang costs a whole timeout. */
-static void vmm_count_cut(struct vmm *v, const struct run *r)
+void vmm_count_cut(struct vmm *v, const struct run *r)
 {
 	if (r->cut && ++v->timeouts >= MAX_TIMEOUTS && !v->off[0])
 		snprintf(v->off, sizeof(v->off), "left out after %d hung runs",
@@ -800,10 +820,8 @@ static void print_method(const struct bench *b)
 
 /* --- the table -------------------------------------------------------- */
 
-#define CELL 22
-
-static void cell_value(struct series *s, const struct vmm *v, const char *unit,
-		       char *buf, size_t size)
+void cell_value(struct series *s, const struct vmm *v, const char *unit,
+		char *buf, size_t size)
 {
 	if (v->off[0] && !s->n)
 		snprintf(buf, size, "failed, see notes");
@@ -813,7 +831,7 @@ static void cell_value(struct series *s, const struct vmm *v, const char *unit,
 		snprintf(buf, size, "%.2f %s", series_median(s), unit);
 }
 
-static void cell_range(struct series *s, char *buf, size_t size)
+void cell_range(struct series *s, char *buf, size_t size)
 {
 	if (!s->n)
 		snprintf(buf, size, "-");
@@ -822,8 +840,7 @@ static void cell_range(struct series *s, char *buf, size_t size)
 			 s->n);
 }
 
-static void cell_ratio(struct series *a, struct series *b, char *buf,
-		       size_t size)
+void cell_ratio(struct series *a, struct series *b, char *buf, size_t size)
 {
 	double x = series_median(a), y = series_median(b);
 
@@ -980,7 +997,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_init(&b);
-	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory; guest %s, 1 vCPU, %s\n",
+	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit; guest %s, 1 vCPU, %s\n",
 	       GUEST_MEM_ARG, b.probe);
 	print_host();
 	print_version("vessel:", b.vessel);
@@ -997,8 +1014,11 @@ int main(void)
 		bench_round(&b, i, false);
 	for (i = 0; i < b.mem_runs; i++)
 		bench_round(&b, i, true);
+	for (i = 0; i < b.runs; i++)
+		stop_round(&b, i);
 	print_table(&b);
 	print_targets(&b);
+	stop_print(&b);
 	print_notes(&b);
 	print_samples(&b);
 	return 0;
