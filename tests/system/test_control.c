@@ -72,7 +72,7 @@ static int ctl_run(const struct vmrun *r, struct vmproc *c, ...)
 /* `vesselctl status --json`, parsed; the caller puts it. */
 static struct json_object *ctl_status(const struct vmrun *r)
 {
-	struct json_object *o;
+	struct json_object *o, *st;
 	struct vmproc c;
 
 	assert_int_equal(ctl_run(r, &c, "status", "--json", NULL), 0);
@@ -81,6 +81,13 @@ static struct json_object *ctl_status(const struct vmrun *r)
 		vmproc_dump(&c);
 	vmproc_free(&c);
 	assert_non_null(o);
+	/* The whole reply ({"ok":true,"status":{...}}) or just the status. */
+	if (json_object_object_get_ex(o, "status", &st) &&
+	    json_object_is_type(st, json_type_object)) {
+		json_object_get(st);
+		json_object_put(o);
+		o = st;
+	}
 	return o;
 }
 
