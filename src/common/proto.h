@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VESSEL_PROTO_H
+#define VESSEL_PROTO_H
+
+/*
+ * The control protocol spoken by vessel's control socket, vesselctl and
+ * vesseld: a request is one line of text, a command word and optional
+ * arguments separated by blanks, at most PROTO_REQUEST_MAX bytes with its
+ * newline; a reply is one JSON object on one line, {"ok":true, ...} or
+ * {"ok":false,"error":"..."}. Pure functions: no I/O, no global state.
+ */
+
+#include <stddef.h>
+
+#include "types.h"
+
+struct json_object;
+
+/* The longest request line, its '\n' included. */
+#define PROTO_REQUEST_MAX 256
+/* The most arguments after the command word. */
+#define PROTO_ARGS_MAX 8
+
+/* A parsed request; cmd and argv point into buf. */
+struct proto_request {
+	char buf[PROTO_REQUEST_MAX];
+	const char *cmd;
+	const char *argv[PROTO_ARGS_MAX + 1]; /* NULL-terminated */
+	int argc;
+};
+
+/*
+ * Parse the request line @line of @len bytes (the '\n' and a '\r' before
+ * it may be included or not). Rejects: too long, NUL bytes, bytes that
+ * are not UTF-8, control characters, an empty line, a command word that
+ * is not [a-z0-9-], more than PROTO_ARGS_MAX arguments. Returns 0, or
+ * -E2BIG/-EINVAL with *@why set to a static message for the error reply.
+ */
+int proto_parse_request(struct proto_request *req, const char *line, size_t len,
+			const char **why);
+
+/*
+ * Write "@cmd @argv...\n" into @buf (PROTO_REQUEST_MAX bytes is always
+ * enough). The result is checked with proto_parse_request(). Returns its
+ * length, or -E2BIG/-EINVAL.
+ */
+int proto_format_request(char *buf, size_t size, const char *cmd,
+			 const char *const argv[]);
+
+/*
+ * The reply lines: malloc'd, '\n'-terminated, NULL only when out of
+ * memory. proto_reply_ok() adds @key: @value when @key is not NULL and
+ * takes ownership of @value. A reply holds no raw control characters.
+ */
+char *proto_reply_ok(const char *key, struct json_object *value);
+char *proto_reply_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* A parsed reply (client side). */
+struct proto_reply {
+	struct json_object *obj; /* the whole reply; owned */
+	bool ok;
+	const char *error; /* when !ok: the message, inside obj */
+};
+
+/*
+ * Parse one reply line (@len bytes, '\n' optional). Returns 0, or
+ * -EPROTO when it is not one JSON object with a boolean "ok" (and, when
+ * false, a string "error"). proto_reply_free() releases it.
+ */
+int proto_parse_reply(struct proto_reply *rep, const char *line, size_t len);
+void proto_reply_free(struct proto_reply *rep);
+
+#endif
