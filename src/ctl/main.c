@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * vesselctl: the command line to one vessel (`--vm PATH`, its control
+ * socket) and, in later issues, to vesseld. Subcommands are rows of
+ * ctl_cmds[], each run by its cmd_<verb>() [kvmtool kvm-cmd.c]; a new
+ * verb is one row and one function.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#ifndef VESSEL_VERSION
+#define VESSEL_VERSION "0.1"
+#endif
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "power-button", "press the ACPI power button (a clean shutdown)",
+	  CTL_NEEDS_VM, 0, cmd_power_button },
+	{ "terminate", "stop the guest now (vessel exits 35)", CTL_NEEDS_VM, 0,
+	  cmd_terminate },
+	{ "power-cut", "cut the power: stop at once, unannounced (exit 3)",
+	  CTL_NEEDS_VM, 0, cmd_power_cut },
+	{ "status", "state, uptime, power button armed/pressed/acknowledged",
+	  CTL_NEEDS_VM, 0, cmd_status },
+	{ "events", "stream lifecycle events until vessel exits", CTL_NEEDS_VM,
+	  0, cmd_events },
+	{ NULL, NULL, 0, 0, NULL },
+};
+
+static void ctl_usage(FILE *f)
+{
+	const struct ctl_cmd *c;
+
+	fprintf(f, "Usage: vesselctl --vm PATH COMMAND [--json]\n"
+		   "Control a running vessel through its control socket "
+		   "(vessel --control PATH).\n\nCommands:\n");
+	for (c = ctl_cmds; c->name; c++)
+		fprintf(f, "  %-14s %s\n", c->name, c->help);
+	fprintf(f, "\nOptions:\n"
+		   "  --vm PATH      the vessel's control socket\n"
+		   "  --json         print JSON: the reply, the status object, "
+		   "the event lines\n"
+		   "  -h, --help     print this help\n"
+		   "  --version      print the version\n"
+		   "\nExit status: 0 done, 1 vessel answered with an error (or "
+		   "not at all),\n2 usage error, 3 cannot connect.\n");
+}
+
+static int ctl_usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "vesselctl: %s%s%s\n", msg, arg ? ": " : "",
+		arg ? arg : "");
+	fprintf(stderr, "Try 'vesselctl --help'.\n");
+	return CTL_EXIT_USAGE;
+}
+
+enum { OPT_VERSION = 256 };
+
+/* Options anywhere on the line (getopt permutes); -1 to go on, or an exit. */
+static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vm", required_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'v':
+			ctl->vm = optarg;
+			break;
+		case 'j':
+			ctl->json = true;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return CTL_EXIT_OK;
+		case OPT_VERSION:
+			printf("vesselctl %s\n", VESSEL_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			return ctl_usage_error("bad option", argv[optind - 1]);
+		}
+	}
+	return -1;
+}
+
+static const struct ctl_cmd *ctl_find(const char *name)
+{
+	const struct ctl_cmd *c;
+
+	for (c = ctl_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct ctl_cmd *cmd;
+	struct ctl ctl = { 0 };
+	int ret = ctl_parse_opts(&ctl, argc, argv);
+
+	if (ret >= 0)
+		return ret;
+	if (optind >= argc)
+		return ctl_usage_error("no command", NULL);
+	ctl.cmd = argv[optind];
+	ctl.argc = argc - optind - 1;
+	ctl.argv = argv + optind + 1;
+	cmd = ctl_find(ctl.cmd);
+	if (!cmd)
+		return ctl_usage_error("unknown command", ctl.cmd);
+	if ((cmd->needs & CTL_NEEDS_VM) && !ctl.vm)
+		return ctl_usage_error("this command needs --vm PATH", ctl.cmd);
+	if (ctl.argc > cmd->max_args)
+		return ctl_usage_error("unexpected argument", ctl.argv[0]);
+	return cmd->run(&ctl);
+}
