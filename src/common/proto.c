@@ -135,7 +135,8 @@ static int proto_append(char *buf, size_t size, size_t *pos, const char *w)
 
 	if (!n || strpbrk(w, PROTO_BLANKS "\r\n"))
 		return -EINVAL; /* it would not come back as one word */
-	if (*pos + n + 2 > size)
+	/* The blank before it, then room for "\n" and the NUL. */
+	if (*pos + !!*pos + n + 2 > size)
 		return -E2BIG;
 	if (*pos)
 		buf[(*pos)++] = ' ';

@@ -40,9 +40,9 @@ int proto_parse_request(struct proto_request *req, const char *line, size_t len,
 			const char **why);
 
 /*
- * Write "@cmd @argv...\n" into @buf (PROTO_REQUEST_MAX bytes is always
- * enough). The result is checked with proto_parse_request(). Returns its
- * length, or -E2BIG/-EINVAL.
+ * Write "@cmd @argv...\n" and a NUL into @buf (PROTO_REQUEST_MAX + 1
+ * bytes hold any request). The result is checked with
+ * proto_parse_request(). Returns its length, or -E2BIG/-EINVAL.
  */
 int proto_format_request(char *buf, size_t size, const char *cmd,
 			 const char *const argv[]);

@@ -180,7 +180,7 @@ static int ctl_reply(const struct ctl *ctl, struct ctl_conn *c,
 int ctl_vm_call(const struct ctl *ctl, const char *cmd, struct ctl_conn *conn,
 		struct proto_reply *rep)
 {
-	char req[PROTO_REQUEST_MAX];
+	char req[PROTO_REQUEST_MAX + 1];
 	int ret, len;
 
 	len = proto_format_request(req, sizeof(req), cmd, NULL);
