@@ -18,6 +18,11 @@
  *                         (loglevel=8: its whole boot log, slowly)
  *   VESSEL_LINUX_VERBOSE  1: copy the console to stderr as it comes
  * Usage: test_linux [--demo] [SCENARIO...]
+ *
+ * A scenario may signal vessel as a host would: after a console marker,
+ * a signal, and maybe a second one some seconds later. Direct, this
+ * process sends them; nested, the outer VM's /scenario does (the outer
+ * console then has "VESSEL-HARNESS: signal NAME" lines).
  */
 #include <elf.h>
 #include <errno.h>
@@ -53,18 +58,39 @@
 #define QEMU "qemu-system-x86_64"
 
 /*
- * One row per scenario: the guest's /init does @test, vessel must exit with
- * @exit_code and the console must show @markers in this order (substrings
- * of lines). @args are extra vessel arguments, as sh words.
+ * Signals for vessel: once @after is on the console, @sig; then, if @sig2,
+ * @sig2 @delay_s seconds after the first.
+ */
+struct send {
+	const char *after;
+	int sig;
+	int sig2;
+	int delay_s;
+};
+
+/*
+ * One row per scenario: the guest's /init does @test, vessel gets @send,
+ * must exit with @exit_code, and the console must show @markers in this
+ * order and none of @absent (substrings of lines). @args are extra vessel
+ * arguments, as sh words.
  */
 struct scenario {
 	const char *name;
 	const char *args;
 	const char *test;
+	struct send send;
 	int exit_code;
-	const char *markers[6];
+	const char *markers[8];
+	const char *absent[3];
 	bool demo; /* part of make demo-linux */
 };
+
+/* The guest's ordinary shutdown after a power-button press, in order. */
+#define SHUTDOWN_MARKERS                                                       \
+	GUEST "ready", GUEST "power button: poweroff",                         \
+		GUEST "shutdown: begin",                                       \
+		GUEST "shutdown script 50-marker ran", GUEST "shutdown: done", \
+		GUEST "poweroff"
 
 static const struct scenario scenarios[] = {
 	{
@@ -90,6 +116,49 @@ static const struct scenario scenarios[] = {
 		.markers = { GUEST "init ", GUEST "cpus 2", GUEST "mem 2",
 			     GUEST "poweroff" },
 	},
+	{
+		/* The power button: acpid runs poweroff, init shuts down. */
+		.name = "sigterm",
+		.test = "wait",
+		.send = { GUEST "ready", SIGTERM },
+		.exit_code = EXIT_POWEROFF,
+		.markers = { SHUTDOWN_MARKERS },
+		.demo = true,
+	},
+	{
+		.name = "sigint",
+		.test = "wait",
+		.send = { GUEST "ready", SIGINT },
+		.exit_code = EXIT_POWEROFF,
+		.markers = { SHUTDOWN_MARKERS },
+	},
+	{
+		/* Nothing arms the button: the second signal terminates. */
+		.name = "no-handler",
+		.test = "wait-noacpid",
+		.send = { GUEST "ready", SIGTERM, SIGTERM, 2 },
+		.exit_code = EXIT_TERMINATED,
+		.markers = { GUEST "ready" },
+		.absent = { GUEST "power button", GUEST "shutdown" },
+	},
+	{
+		/* The guest is not told: nothing of its shutdown runs. */
+		.name = "power-cut",
+		.test = "wait",
+		.send = { GUEST "ready", SIGQUIT },
+		.exit_code = EXIT_POWER_CUT,
+		.markers = { GUEST "ready" },
+		.absent = { GUEST "power button", GUEST "shutdown" },
+		.demo = true,
+	},
+	{
+		/* sysrq c; pvpanic-mmio tells vessel (QEMU0001, port 0x505). */
+		.name = "panic",
+		.test = "panic",
+		.exit_code = EXIT_PANIC,
+		.markers = { GUEST "panic", "Kernel panic - not syncing" },
+		.demo = true,
+	},
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -102,8 +171,21 @@ static const struct scenario scenarios[] = {
  * the rest.
  */
 static const char guest_cmdline[] = "console=ttyS0 panic=-1 quiet";
-/* Modules the guest's initramfs loads (resolved through modules.dep). */
-static const char *const guest_modules[] = { NULL };
+/*
+ * Modules the guest's initramfs loads (resolved through modules.dep): the
+ * ACPI power button and the input device acpid reads it from, and the
+ * pvpanic driver for the ACPI QEMU0001 device.
+ */
+static const char *const guest_modules[] = { "button", "evdev", "pvpanic-mmio",
+					     NULL };
+/* Files of the guest's /etc, as mkinitramfs SRC=DEST arguments. */
+#define ROOTFS "guest/linux/rootfs/"
+static const char *const guest_files[] = {
+	ROOTFS "etc/acpid.conf=etc/acpid.conf",
+	ROOTFS "etc/acpi/power=etc/acpi/power",
+	ROOTFS "etc/shutdown.d/50-marker=etc/shutdown.d/50-marker",
+	NULL,
+};
 
 /* What every scenario shares; filled once by harness_setup(). */
 static struct {
@@ -121,10 +203,11 @@ static struct {
 } h;
 
 /* Console strings whose first arrival time is reported. */
-enum { AT_KVM, AT_INIT, N_TIMED };
+enum { AT_KVM, AT_INIT, AT_SIGNAL, N_TIMED };
 static const char *const timed[N_TIMED] = {
 	[AT_KVM] = HARNESS "kvm ok",
 	[AT_INIT] = GUEST "init ",
+	[AT_SIGNAL] = HARNESS "signal ",
 };
 
 struct run {
@@ -134,6 +217,11 @@ struct run {
 	size_t len;
 	double wall; /* seconds from start to exit */
 	double at[N_TIMED]; /* seconds to each timed string; < 0: never */
+	/* Direct mode: vessel's pid and the signals this process sends it. */
+	pid_t pid;
+	const struct send *send;
+	int sent; /* how many of send's signals have gone */
+	double next_at; /* seconds from start to the second one */
 };
 
 static double now(void)
@@ -260,11 +348,13 @@ static int fetch_kernel(void)
 /* The guest's initramfs, cached by mkinitramfs. */
 static int pack_guest(const char *initrd)
 {
-	const char *argv[16] = { "guest/linux/mkinitramfs", initrd, h.kdir,
+	const char *argv[24] = { "guest/linux/mkinitramfs", initrd, h.kdir,
 				 BUILD "/init" };
 	size_t n = 4;
 
-	for (size_t i = 0; guest_modules[i] && n < 15; i++)
+	for (size_t i = 0; guest_files[i] && n < 23; i++)
+		argv[n++] = guest_files[i];
+	for (size_t i = 0; guest_modules[i] && n < 23; i++)
 		argv[n++] = guest_modules[i];
 	argv[n] = NULL;
 	return run_tool(argv);
@@ -344,8 +434,33 @@ static void sh_quote(FILE *f, const char *s)
 }
 
 /*
- * The scenario as one sh command line. Nested: sourced by the outer /init
- * (its vessel, kernel and initramfs are at fixed paths). Direct: run by sh.
+ * Nested, the outer VM's shell signals vessel. vessel runs in the
+ * background (SIGINT and SIGQUIT come ignored then: vessel takes them
+ * through a signalfd all the same), its console goes through a fifo to
+ * tee, which copies it to the outer console and to a grep for the marker.
+ * The last command's status is vessel's.
+ */
+static void write_nested_send(FILE *f, const struct send *s)
+{
+	fputs(" >/console.fifo 2>&1 &\n"
+	      "pid=$!\n"
+	      "tee /dev/console </console.fifo | {\n"
+	      "\tif grep -qF ",
+	      f);
+	sh_quote(f, s->after);
+	fprintf(f, "; then\n\t\tsay 'signal %1$s'; kill -%1$s $pid\n",
+		sigabbrev_np(s->sig));
+	if (s->sig2)
+		fprintf(f,
+			"\t\t{ sleep %1$d; say 'signal %2$s'; "
+			"kill -%2$s $pid; } &\n",
+			s->delay_s, sigabbrev_np(s->sig2));
+	fputs("\tfi\n\tcat >/dev/null\n}\nwait $pid\n", f);
+}
+
+/*
+ * The scenario as sh commands. Nested: sourced by the outer /init (its
+ * vessel, kernel and initramfs are at fixed paths). Direct: run by sh.
  */
 static int write_scenario(const struct scenario *s, const char *path)
 {
@@ -357,6 +472,8 @@ static int write_scenario(const struct scenario *s, const char *path)
 	snprintf(cmdline, sizeof(cmdline), "%s vessel.test=%s%s%s",
 		 guest_cmdline, s->test, *h.append ? " " : "", h.append);
 	if (h.nested) {
+		if (s->send.sig)
+			fputs("mkfifo /console.fifo\n", f);
 		fputs("vessel --kernel /guest/vmlinuz --initrd /guest/initrd",
 		      f);
 	} else {
@@ -368,8 +485,12 @@ static int write_scenario(const struct scenario *s, const char *path)
 	}
 	fputs(" --cmdline ", f);
 	sh_quote(f, cmdline);
-	fprintf(f, " --mem 256M --cpus 1%s%s\n", s->args ? " " : "",
+	fprintf(f, " --mem 256M --cpus 1%s%s", s->args ? " " : "",
 		s->args ? s->args : "");
+	if (h.nested && s->send.sig)
+		write_nested_send(f, &s->send);
+	else
+		fputc('\n', f);
 	return fclose(f);
 }
 
@@ -389,7 +510,44 @@ static void console_add(struct run *r, const char *buf, size_t n, double t)
 			r->at[i] = t;
 }
 
-/* Reads @fd into @r and @log until EOF or @deadline; false on timeout. */
+/* Direct mode: sends vessel the next of its signals if it is due at @t. */
+static void send_due(struct run *r, FILE *log, double t)
+{
+	const struct send *s = r->send;
+	int sig;
+
+	if (!s || !s->sig || r->sent >= (s->sig2 ? 2 : 1))
+		return;
+	if (r->sent == 0 && !(r->console && strstr(r->console, s->after)))
+		return;
+	if (r->sent == 1 && t < r->next_at)
+		return;
+	sig = r->sent ? s->sig2 : s->sig;
+	kill(r->pid, sig);
+	/* Own line in the log only: the console may be mid-line. */
+	fprintf(log, "\n" HARNESS "signal %s t=%.2f\n", sigabbrev_np(sig), t);
+	if (r->at[AT_SIGNAL] < 0)
+		r->at[AT_SIGNAL] = t;
+	r->next_at = t + s->delay_s;
+	r->sent++;
+}
+
+/* Seconds from @t to the next thing to do: a due signal or @deadline. */
+static double time_left(const struct run *r, double t0, double t,
+			double deadline)
+{
+	double left = deadline - t;
+
+	if (r->send && r->sent == 1 && r->send->sig2 &&
+	    t0 + r->next_at - t < left)
+		left = t0 + r->next_at - t;
+	return left;
+}
+
+/*
+ * Reads @fd into @r and @log until EOF or @deadline, sending the signals
+ * as they are due; false on timeout.
+ */
 static bool console_read(int fd, struct run *r, FILE *log, double t0,
 			 double deadline)
 {
@@ -397,12 +555,14 @@ static bool console_read(int fd, struct run *r, FILE *log, double t0,
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 	for (;;) {
-		double left = deadline - now();
+		double t = now();
 		ssize_t n;
 
-		if (left <= 0)
+		send_due(r, log, t - t0);
+		if (t >= deadline)
 			return false;
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+		if (poll(&pfd, 1,
+			 (int)(time_left(r, t0, t, deadline) * 1000) + 1) <= 0)
 			continue;
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -431,9 +591,12 @@ static void log_command(FILE *log, const char *const argv[])
 	fflush(log);
 }
 
-/* Runs @argv with its console to @log_path, killed after the timeout. */
-static void run_console(const char *const argv[], const char *log_path,
-			struct run *r)
+/*
+ * Runs @argv with its console to @log_path, killed after the timeout.
+ * Direct, @send's signals go to the child (sh that execs vessel).
+ */
+static void run_console(const char *const argv[], const struct send *send,
+			const char *log_path, struct run *r)
 {
 	int pfd[2];
 	double t0 = now(), deadline = t0 + h.timeout_s;
@@ -449,6 +612,8 @@ static void run_console(const char *const argv[], const char *log_path,
 	pid = spawn(argv, pfd[1]);
 	close(pfd[1]);
 	assert_true(pid > 0);
+	r->pid = pid;
+	r->send = send;
 	r->timed_out = !console_read(pfd[0], r, log, t0, deadline);
 	while (!r->timed_out && waitpid(pid, &r->status, WNOHANG) == 0) {
 		r->timed_out = now() > deadline;
@@ -459,6 +624,9 @@ static void run_console(const char *const argv[], const char *log_path,
 		waitpid(pid, &r->status, 0);
 	}
 	r->wall = now() - t0;
+	if (!r->console)
+		r->console = calloc(1, 1);
+	assert_non_null(r->console);
 	close(pfd[0]);
 	fclose(log);
 }
@@ -473,6 +641,15 @@ static int exit_code_of(const struct run *r)
 	for (p = r->console; (p = strstr(p, HARNESS "exit=")); p++)
 		last = p;
 	return last ? atoi(last + strlen(HARNESS "exit=")) : -1;
+}
+
+/* The first of @s's absent strings on the console; or NULL. */
+static const char *unwanted_marker(const struct scenario *s, const char *con)
+{
+	for (size_t i = 0; s->absent[i]; i++)
+		if (strstr(con, s->absent[i]))
+			return s->absent[i];
+	return NULL;
 }
 
 /* The first of @s's markers missing from the console, in order; or NULL. */
@@ -537,7 +714,8 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 		snprintf(why, size, "cannot write %.200s", scen);
 		return -1;
 	}
-	run_console(h.nested ? qemu : direct, log, &r);
+	run_console(h.nested ? qemu : direct, h.nested ? NULL : &s->send, log,
+		    &r);
 	code = exit_code_of(&r);
 	if (r.timed_out)
 		snprintf(why, size, "timed out after %d s", h.timeout_s);
@@ -551,6 +729,9 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 	else if (missing_marker(s, r.console))
 		snprintf(why, size, "console lacks \"%s\"",
 			 missing_marker(s, r.console));
+	else if (unwanted_marker(s, r.console))
+		snprintf(why, size, "console has \"%s\"",
+			 unwanted_marker(s, r.console));
 	printf("linux: %s: exit %d in %.1f s", s->name, code, r.wall);
 	for (size_t i = 0; i < N_TIMED; i++)
 		if (r.at[i] >= 0)
