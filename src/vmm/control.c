@@ -314,10 +314,11 @@ static int control_addr(struct sockaddr_un *a, const char *path)
 
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
+	/* unix(7): sun_path holds the path and its NUL. */
 	if (!n || n >= sizeof(a->sun_path)) {
 		log_err("control %s: the path must have 1 to %zu bytes", path,
 			sizeof(a->sun_path) - 1);
-		return -ENAMETOOLONG;
+		return n ? -ENAMETOOLONG : -EINVAL;
 	}
 	memcpy(a->sun_path, path, n);
 	return 0;
