@@ -193,16 +193,16 @@ static void control_serve(struct control_client *cl, size_t len)
 
 /* --- reading --- */
 
-/* A subscriber has nothing to say: read and drop until it closes. */
+/*
+ * A subscriber has nothing to say: drop what it sends, one buffer per
+ * wake-up so that a flood cannot hold the loop, until it closes.
+ */
 static void control_on_subscriber(struct control_client *cl)
 {
 	char scratch[PROTO_REQUEST_MAX];
-	ssize_t n;
+	ssize_t n = recv(cl->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
 
-	do
-		n = recv(cl->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-	while (n > 0);
-	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		control_drop(cl);
 }
 
