@@ -54,6 +54,10 @@
 #endif
 #define GUEST "VESSEL-GUEST: "
 #define HARNESS "VESSEL-HARNESS: "
+/* Nested, the outer /init prints vessel's events with this prefix. */
+#define EVENT_LINE "VESSEL-EVENT: "
+/* An event's name as it stands in its JSON line (docs/events.md). */
+#define EV(name) "\"event\":\"" name "\""
 #define CONSOLE_MAX (16u << 20)
 #define QEMU "qemu-system-x86_64"
 
@@ -71,8 +75,9 @@ struct send {
 /*
  * One row per scenario: the guest's /init does @test, vessel gets @send,
  * must exit with @exit_code, and the console must show @markers in this
- * order and none of @absent (substrings of lines). @args are extra vessel
- * arguments, as sh words.
+ * order and none of @absent (substrings of lines); so must vessel's event
+ * lines with @events and @no_events. @args are extra vessel arguments, as
+ * sh words.
  */
 struct scenario {
 	const char *name;
@@ -82,8 +87,16 @@ struct scenario {
 	int exit_code;
 	const char *markers[8];
 	const char *absent[3];
+	const char *events[8];
+	const char *no_events[3];
 	bool demo; /* part of make demo-linux */
 };
+
+/* The guest armed the button, the press reached it and it powered off. */
+#define SHUTDOWN_EVENTS                                                \
+	EV("power-button-armed"), EV("power-button-pressed"),          \
+		"\"armed\":\"true\"", EV("power-button-acknowledged"), \
+		EV("s5"), EV("exit")
 
 /* The guest's ordinary shutdown after a power-button press, in order. */
 #define SHUTDOWN_MARKERS                                                       \
@@ -98,6 +111,7 @@ static const struct scenario scenarios[] = {
 		.test = "poweroff",
 		.exit_code = EXIT_POWEROFF,
 		.markers = { GUEST "init ", GUEST "poweroff" },
+		.events = { EV("booted"), EV("s5"), EV("exit") },
 		.demo = true,
 	},
 	{
@@ -105,6 +119,7 @@ static const struct scenario scenarios[] = {
 		.test = "reboot",
 		.exit_code = EXIT_REBOOT,
 		.markers = { GUEST "init ", GUEST "reboot" },
+		.events = { EV("reboot-requested"), EV("exit") },
 		.demo = true,
 	},
 	{
@@ -123,6 +138,7 @@ static const struct scenario scenarios[] = {
 		.send = { GUEST "ready", SIGTERM },
 		.exit_code = EXIT_POWEROFF,
 		.markers = { SHUTDOWN_MARKERS },
+		.events = { SHUTDOWN_EVENTS },
 		.demo = true,
 	},
 	{
@@ -131,6 +147,7 @@ static const struct scenario scenarios[] = {
 		.send = { GUEST "ready", SIGINT },
 		.exit_code = EXIT_POWEROFF,
 		.markers = { SHUTDOWN_MARKERS },
+		.events = { SHUTDOWN_EVENTS },
 	},
 	{
 		/* Nothing arms the button: the second signal terminates. */
@@ -140,6 +157,10 @@ static const struct scenario scenarios[] = {
 		.exit_code = EXIT_TERMINATED,
 		.markers = { GUEST "ready" },
 		.absent = { GUEST "power button", GUEST "shutdown" },
+		.events = { EV("power-button-pressed"), "\"armed\":\"false\"",
+			    EV("terminate"), EV("exit") },
+		.no_events = { EV("power-button-armed"),
+			       EV("power-button-acknowledged") },
 	},
 	{
 		/* The guest is not told: nothing of its shutdown runs. */
@@ -149,6 +170,9 @@ static const struct scenario scenarios[] = {
 		.exit_code = EXIT_POWER_CUT,
 		.markers = { GUEST "ready" },
 		.absent = { GUEST "power button", GUEST "shutdown" },
+		.events = { EV("power-button-armed"), EV("power-cut"),
+			    EV("exit") },
+		.no_events = { EV("power-button-pressed") },
 		.demo = true,
 	},
 	{
@@ -157,6 +181,7 @@ static const struct scenario scenarios[] = {
 		.test = "panic",
 		.exit_code = EXIT_PANIC,
 		.markers = { GUEST "panic", "Kernel panic - not syncing" },
+		.events = { EV("panic"), EV("exit") },
 		.demo = true,
 	},
 };
@@ -462,7 +487,8 @@ static void write_nested_send(FILE *f, const struct send *s)
  * The scenario as sh commands. Nested: sourced by the outer /init (its
  * vessel, kernel and initramfs are at fixed paths). Direct: run by sh.
  */
-static int write_scenario(const struct scenario *s, const char *path)
+static int write_scenario(const struct scenario *s, const char *path,
+			  const char *events)
 {
 	char cmdline[1024];
 	FILE *f = fopen(path, "w");
@@ -485,6 +511,8 @@ static int write_scenario(const struct scenario *s, const char *path)
 	}
 	fputs(" --cmdline ", f);
 	sh_quote(f, cmdline);
+	fputs(" --events ", f);
+	sh_quote(f, h.nested ? "/events" : events);
 	fprintf(f, " --mem 256M --cpus 1%s%s", s->args ? " " : "",
 		s->args ? s->args : "");
 	if (h.nested && s->send.sig)
@@ -643,26 +671,68 @@ static int exit_code_of(const struct run *r)
 	return last ? atoi(last + strlen(HARNESS "exit=")) : -1;
 }
 
-/* The first of @s's absent strings on the console; or NULL. */
-static const char *unwanted_marker(const struct scenario *s, const char *con)
+/* The first string of the NULL-ended @list that is in @text; or NULL. */
+static const char *unwanted(const char *const *list, const char *text)
 {
-	for (size_t i = 0; s->absent[i]; i++)
-		if (strstr(con, s->absent[i]))
-			return s->absent[i];
+	for (size_t i = 0; list[i]; i++)
+		if (strstr(text, list[i]))
+			return list[i];
 	return NULL;
 }
 
-/* The first of @s's markers missing from the console, in order; or NULL. */
-static const char *missing_marker(const struct scenario *s, const char *con)
+/* The first of @list missing from @text, in order; or NULL. */
+static const char *missing(const char *const *list, const char *text)
 {
-	for (size_t i = 0; s->markers[i]; i++) {
-		const char *p = strstr(con, s->markers[i]);
+	for (size_t i = 0; list[i]; i++) {
+		const char *p = strstr(text, list[i]);
 
 		if (!p)
-			return s->markers[i];
-		con = p + strlen(s->markers[i]);
+			return list[i];
+		text = p + strlen(list[i]);
 	}
 	return NULL;
+}
+
+/* @path's first @max bytes, NUL-terminated and malloc'd; "" if unreadable. */
+static char *read_file(const char *path, size_t max)
+{
+	char *buf = calloc(1, max + 1);
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	assert_non_null(buf);
+	if (f) {
+		n = fread(buf, 1, max, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * vessel's event lines, malloc'd: direct, from the file at @path; nested,
+ * from the outer console (a subset of it, so they fit in its length).
+ */
+static char *events_of(const struct run *r, const char *path)
+{
+	char *ev;
+	size_t n = 0;
+
+	if (!h.nested)
+		return read_file(path, CONSOLE_MAX);
+	ev = calloc(1, r->len + 1);
+	assert_non_null(ev);
+	for (const char *p = r->console; (p = strstr(p, EVENT_LINE));) {
+		size_t len;
+
+		p += strlen(EVENT_LINE);
+		len = strcspn(p, "\r\n");
+		memcpy(ev + n, p, len);
+		n += len;
+		ev[n++] = '\n';
+	}
+	ev[n] = '\0';
+	return ev;
 }
 
 static void print_tail(const struct run *r, int lines)
@@ -675,10 +745,37 @@ static void print_tail(const struct run *r, int lines)
 	fprintf(stderr, "---- console tail ----\n%s\n----\n", p);
 }
 
+/* What is wrong with run @r of @s, into @why ("" if nothing). */
+static void check_run(const struct scenario *s, const struct run *r,
+		      const char *events, int code, char *why, size_t size)
+{
+	const char *bad;
+
+	why[0] = '\0';
+	if (r->timed_out)
+		snprintf(why, size, "timed out after %d s", h.timeout_s);
+	else if (h.nested && r->at[AT_KVM] < 0)
+		snprintf(why, size, "no usable /dev/kvm in the outer VM");
+	else if (code < 0)
+		snprintf(why, size, "no exit code (wait status %#x)",
+			 r->status);
+	else if (code != s->exit_code)
+		snprintf(why, size, "exit code %d, expected %d", code,
+			 s->exit_code);
+	else if ((bad = missing(s->markers, r->console)))
+		snprintf(why, size, "console lacks \"%s\"", bad);
+	else if ((bad = unwanted(s->absent, r->console)))
+		snprintf(why, size, "console has \"%s\"", bad);
+	else if ((bad = missing(s->events, events)))
+		snprintf(why, size, "events lack %s", bad);
+	else if ((bad = unwanted(s->no_events, events)))
+		snprintf(why, size, "events have %s", bad);
+}
+
 /* Runs @s; returns vessel's exit code or -1, @why set on failure. */
 static int scenario_run(const struct scenario *s, char *why, size_t size)
 {
-	char scen[PATH_MAX], outer[PATH_MAX], log[PATH_MAX];
+	char scen[PATH_MAX], outer[PATH_MAX], log[PATH_MAX], evpath[PATH_MAX];
 	const char *qemu[] = { QEMU,
 			       "-accel",
 			       "tcg",
@@ -704,41 +801,34 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 		"tests/linux/mkouter", outer, h.base, h.vessel, scen, NULL
 	};
 	struct run r;
+	char *events;
 	int code;
 
 	snprintf(scen, sizeof(scen), BUILD "/run/%s.scenario", s->name);
 	snprintf(outer, sizeof(outer), BUILD "/run/%s.cpio", s->name);
 	snprintf(log, sizeof(log), BUILD "/run/%s.log", s->name);
-	why[0] = '\0';
-	if (write_scenario(s, scen) || (h.nested && run_tool(mkouter))) {
+	snprintf(evpath, sizeof(evpath), BUILD "/run/%s.events", s->name);
+	unlink(evpath); /* vessel appends */
+	if (write_scenario(s, scen, evpath) ||
+	    (h.nested && run_tool(mkouter))) {
 		snprintf(why, size, "cannot write %.200s", scen);
 		return -1;
 	}
 	run_console(h.nested ? qemu : direct, h.nested ? NULL : &s->send, log,
 		    &r);
 	code = exit_code_of(&r);
-	if (r.timed_out)
-		snprintf(why, size, "timed out after %d s", h.timeout_s);
-	else if (h.nested && r.at[AT_KVM] < 0)
-		snprintf(why, size, "no usable /dev/kvm in the outer VM");
-	else if (code < 0)
-		snprintf(why, size, "no exit code (wait status %#x)", r.status);
-	else if (code != s->exit_code)
-		snprintf(why, size, "exit code %d, expected %d", code,
-			 s->exit_code);
-	else if (missing_marker(s, r.console))
-		snprintf(why, size, "console lacks \"%s\"",
-			 missing_marker(s, r.console));
-	else if (unwanted_marker(s, r.console))
-		snprintf(why, size, "console has \"%s\"",
-			 unwanted_marker(s, r.console));
+	events = events_of(&r, evpath);
+	check_run(s, &r, events, code, why, size);
 	printf("linux: %s: exit %d in %.1f s", s->name, code, r.wall);
 	for (size_t i = 0; i < N_TIMED; i++)
 		if (r.at[i] >= 0)
 			printf(", \"%s\" at %.1f s", timed[i], r.at[i]);
 	printf(", log %s\n", log);
-	if (why[0] && r.console)
+	if (why[0]) {
 		print_tail(&r, 25);
+		fprintf(stderr, "---- events ----\n%s----\n", events);
+	}
+	free(events);
 	free(r.console);
 	return code;
 }
