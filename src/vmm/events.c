@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,8 +135,15 @@ void events_emit(struct events *ev, const char *type,
 			log_warn_once("events: write failed");
 		for (i = 0; i < EVENTS_MAX_SUBSCRIBERS; i++)
 			if (ev->sub[i] >= 0 &&
-			    !events_write(ev->sub[i], line, len))
-				ev->sub[i] = -1; /* its reader went away */
+			    !events_write(ev->sub[i], line, len)) {
+				/*
+				 * Its reader went away or fell behind: end its
+				 * stream rather than leave it silent; the
+				 * control socket then closes the connection.
+				 */
+				shutdown(ev->sub[i], SHUT_RDWR);
+				ev->sub[i] = -1;
+			}
 		pthread_mutex_unlock(&ev->lock);
 		free(line);
 	}

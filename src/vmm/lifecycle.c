@@ -281,17 +281,20 @@ static const struct control_ops vm_control_ops = {
 int vm_lifecycle_setup(struct vm *vm)
 {
 	const char *pb = conf_get(vm->conf, "power-button");
-	const char *ctl = conf_get(vm->conf, "control");
-	int ret;
 
 	vm->power_button = !pb || strcmp(pb, "none");
 	vm->pb_timer.fire = vm_pb_timeout;
 	vm->pb_timer.dev = vm;
-	ret = vm_signals(vm);
-	if (!ret && ctl)
-		ret = control_open(&vm->ctl, ctl, &vm->loop, &vm_control_ops,
-				   vm);
-	return ret;
+	return vm_signals(vm);
+}
+
+int vm_control_setup(struct vm *vm)
+{
+	const char *ctl = conf_get(vm->conf, "control");
+
+	if (!ctl)
+		return 0;
+	return control_open(&vm->ctl, ctl, &vm->loop, &vm_control_ops, vm);
 }
 
 void vm_lifecycle_teardown(struct vm *vm)
@@ -311,6 +314,12 @@ static void hook_child(struct vm *vm, const char *cmd, int code)
 	const char *name = conf_get(vm->conf, "name");
 	char num[16];
 
+	sigset_t none;
+
+	/* Undo what vessel set up for itself: signalfd's mask, SIGPIPE. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	setpgid(0, 0);
 	snprintf(num, sizeof(num), "%d", code);
 	setenv("VESSEL_EXIT_CODE", num, 1);

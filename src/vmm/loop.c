@@ -169,8 +169,12 @@ int loop_run(struct loop *l)
 	int i, n;
 
 	while (!l->done) {
-		n = epoll_wait(l->epfd, ev, ARRAY_SIZE(ev),
-			       loop_fire_timers(l));
+		int timeout = loop_fire_timers(l);
+
+		/* A timer callback may have ended the loop. */
+		if (l->done)
+			break;
+		n = epoll_wait(l->epfd, ev, ARRAY_SIZE(ev), timeout);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n && !l->done; i++)

@@ -353,6 +353,9 @@ static int vm_setup(struct vm *vm)
 	ret = ret ? ret : vm_event_setup(vm);
 	if (ret)
 		return EXIT_INTERNAL;
+	/* A socket in use or a bad path is a usage error, like a bad option. */
+	if (vm_control_setup(vm))
+		return EXIT_USAGE;
 	if (pci_bus_create(&vm->env, &vm->pci) || vm_devices(vm))
 		return EXIT_USAGE;
 	if (vm_acpi(vm, &rsdp) || vm_boot(vm, rsdp))
@@ -408,12 +411,14 @@ static void vm_stop_all(struct vm *vm, enum stop_reason why)
 	if (vm->quiesced)
 		return;
 	vm->quiesced = true;
-	events_emit_kv(&vm->events, "quiesce-start", "reason",
-		       exitcode_find(vm_exitcode_of(why))->name);
+	if (vm->started)
+		events_emit_kv(&vm->events, "quiesce-start", "reason",
+			       exitcode_find(vm_exitcode_of(why))->name);
 	for (i = vm->nr_devs - 1; i >= 0; i--)
 		if (vm->devs[i].dev && vm->devs[i].type->quiesce)
 			vm->devs[i].type->quiesce(vm->devs[i].dev, why);
-	events_emit(&vm->events, "quiesce-end", NULL);
+	if (vm->started)
+		events_emit(&vm->events, "quiesce-end", NULL);
 }
 
 static void vm_emit_started(struct vm *vm)
@@ -447,6 +452,7 @@ int vm_run(struct vm *vm)
 	enum stop_reason why;
 	int i, code, ret = 0;
 
+	vm->started = true;
 	vm_emit_started(vm);
 	for (i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
@@ -473,8 +479,7 @@ void vm_destroy(struct vm *vm)
 	int i;
 
 	/* A VM that failed to start still quiesces what it created. */
-	if (vm->events_ready)
-		vm_stop_all(vm, STOP_INTERNAL);
+	vm_stop_all(vm, STOP_INTERNAL);
 	vm_lifecycle_teardown(vm);
 	for (i = vm->nr_devs - 1; i >= 0; i--)
 		if (vm->devs[i].dev)

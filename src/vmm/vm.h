@@ -80,6 +80,7 @@ struct vm {
 	struct dev_timer pb_timer; /* `power-button-timeout` */
 	int signal_presses; /* SIGTERM/SIGINT/SIGHUP presses so far */
 	bool quiesced; /* devices quiesced: exactly once per run */
+	bool started; /* vm_run() began: the guest's lifecycle is reported */
 	int stop_reason; /* enum stop_reason; first writer wins (atomic) */
 	int stop_efd; /* written once on the first stop request */
 };
@@ -109,6 +110,8 @@ void vm_note_event(struct vm *vm, const char *type, const char *key,
 
 /* lifecycle.c: signals, the power button, the control socket, the hook. */
 int vm_lifecycle_setup(struct vm *vm);
+/* Open the `control` socket, if configured; 0 or -errno after logging. */
+int vm_control_setup(struct vm *vm);
 void vm_lifecycle_teardown(struct vm *vm);
 /* Press the power button on behalf of @by ("SIGTERM", "control"). */
 void vm_power_button(struct vm *vm, const char *by);

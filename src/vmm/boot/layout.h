@@ -60,6 +60,10 @@
 #define PORT_ACPI_RESET 0x60c /* FADT RESET_REG, 8-bit I/O */
 #define ACPI_RESET_VALUE 0x01
 #define SCI_IRQ 9
+/* SMI_CMD (Intel's APM_CNT): the OS writes ACPI_ENABLE here (4.8.2.1). */
+#define PORT_SMI_CMD 0xb2
+#define SMI_CMD_ACPI_ENABLE 0xf1
+#define SMI_CMD_ACPI_DISABLE 0xf0
 #define ACPI_S5_SLP_TYP 5 /* the \_S5 value vessel's DSDT returns */
 
 /*

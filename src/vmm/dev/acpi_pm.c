@@ -69,8 +69,6 @@
 #define PM_EV_ACPI_ENABLED (1u << 0)
 #define PM_EV_ARMED (1u << 1)
 #define PM_EV_ACKED (1u << 2)
-#define PM_EV_PRESSED_ARMED (1u << 3)
-#define PM_EV_PRESSED_UNARMED (1u << 4)
 
 struct acpi_pm {
 	struct dev_env *env;
@@ -141,10 +139,6 @@ static void pm_unlock(struct acpi_pm *pm)
 		env_event(pm->env, "acpi-enabled", NULL, NULL);
 	if (ev & PM_EV_ARMED)
 		env_event(pm->env, "power-button-armed", NULL, NULL);
-	if (ev & PM_EV_PRESSED_ARMED)
-		env_event(pm->env, "power-button-pressed", "armed", "true");
-	if (ev & PM_EV_PRESSED_UNARMED)
-		env_event(pm->env, "power-button-pressed", "armed", "false");
 	if (ev & PM_EV_ACKED)
 		env_event(pm->env, "power-button-acknowledged", NULL, NULL);
 }
@@ -368,13 +362,23 @@ static void pm_power_button(void *dev)
 {
 	struct acpi_pm *pm = dev;
 
+	bool armed;
+
 	if (!pm->button)
 		return;
+	/*
+	 * Report the press before the guest can see it: a vCPU may take the
+	 * SCI and acknowledge within microseconds, and the events must stay
+	 * in their real order (pressed, then acknowledged).
+	 */
+	pthread_mutex_lock(&pm->lock);
+	armed = pm->en & PM1_PWRBTN_EN;
+	pthread_mutex_unlock(&pm->lock);
+	env_event(pm->env, "power-button-pressed", "armed",
+		  armed ? "true" : "false");
 	pthread_mutex_lock(&pm->lock);
 	pm->sts |= PM1_PWRBTN_STS;
 	pm->st.pressed = true;
-	pm->events |= pm->en & PM1_PWRBTN_EN ? PM_EV_PRESSED_ARMED :
-					       PM_EV_PRESSED_UNARMED;
 	pm_update_irq(pm);
 	pm_unlock(pm);
 }

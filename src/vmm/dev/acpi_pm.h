@@ -13,16 +13,6 @@
 
 #include "dev.h"
 
-/*
- * SMI_CMD (ACPI 6.4 section 5.2.9, 4.8.2.1): Intel's APM_CNT port, where
- * OSPM writes ACPI_ENABLE to take the machine out of legacy (SMI) mode
- * and ACPI_DISABLE to give it back. The FADT carries all three. Kept
- * here, beside the device that decodes them, until layout.h takes them.
- */
-#define PORT_SMI_CMD 0xb2
-#define SMI_CMD_ACPI_ENABLE 0xf1
-#define SMI_CMD_ACPI_DISABLE 0xf0
-
 extern const struct dev_type dev_acpi_pm;
 
 /* What the guest made of ACPI and the power button, for the exit report. */

@@ -12,7 +12,6 @@
 
 #include <string.h>
 
-#include "../../dev/acpi_pm.h"
 #include "../layout.h"
 
 /* FADT Fixed Feature Flags, Table 5.10. */
