@@ -224,3 +224,17 @@ void evlog_dump(const struct evlog *l)
 	for (i = 0; i < l->n; i++)
 		fprintf(stderr, "%s\n", json_object_to_json_string(l->ev[i]));
 }
+
+const char *const evlog_power_off_by_button[] = {
+	"started",
+	"booted",
+	"acpi-enabled",
+	"power-button-armed",
+	"power-button-pressed",
+	"power-button-acknowledged",
+	"s5",
+	"quiesce-start",
+	"quiesce-end",
+	"exit",
+	NULL,
+};

@@ -54,6 +54,9 @@ double evlog_mono(const struct evlog *l, int i);
  */
 bool evlog_is(const struct evlog *l, const char *const types[]);
 
+/* The whole life of a guest that powers off when its button is pressed. */
+extern const char *const evlog_power_off_by_button[];
+
 /*
  * The contract every log keeps: every line an event object with "mono"
  * (never decreasing) and "wall"; exactly one stop event before

@@ -63,26 +63,13 @@ static void expect_stop(struct vmrun *r, const char *type, const char *by)
  */
 static void press_and_power_off(struct vmrun *r)
 {
-	static const char *const seq[] = {
-		"started",
-		"booted",
-		"acpi-enabled",
-		"power-button-armed",
-		"power-button-pressed",
-		"power-button-acknowledged",
-		"s5",
-		"quiesce-start",
-		"quiesce-end",
-		"exit",
-		NULL,
-	};
 	int i;
 
 	expect_exit(r, 0);
-	if (!evlog_is(&r->ev, seq) || !strstr(r->p.out, PB_PASS) ||
-	    strstr(r->p.out, "PROBE FAIL"))
+	if (!evlog_is(&r->ev, evlog_power_off_by_button) ||
+	    !strstr(r->p.out, PB_PASS) || strstr(r->p.out, "PROBE FAIL"))
 		vmrun_dump(r);
-	assert_true(evlog_is(&r->ev, seq));
+	assert_true(evlog_is(&r->ev, evlog_power_off_by_button));
 	i = evlog_find(&r->ev, "power-button-pressed", 0);
 	assert_string_equal(evlog_str(&r->ev, i, "armed"), "true");
 	i = evlog_find(&r->ev, "quiesce-start", 0);
