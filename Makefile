@@ -8,7 +8,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
 	    -Wformat=2 -Wundef -Wwrite-strings -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c17 -D_GNU_SOURCE $(WARNINGS) -MMD -MP \
+override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARNINGS) -MMD -MP \
 	  -DVESSEL_VERSION='"$(VERSION)"'
 LDLIBS := -ljson-c -lpthread
 
@@ -65,16 +65,16 @@ $(BUILD)/libvmm.a: $(LIB_OBJS)
 $(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o \
 		$(BUILD)/tests/unit/fake_env.o $(BUILD)/libvmm.a
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $^ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/system/test_%: $(BUILD)/tests/system/test_%.o \
 		$(TESTLIB_OBJS) $(BUILD)/libvmm.a
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $^ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/runner: $(BUILD)/tests/runner.o
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 
 include guest/probe/probe.mk
