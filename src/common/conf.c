@@ -105,17 +105,6 @@ static bool conf_choice_ok(const char *choices, const char *value)
 	return false;
 }
 
-static int conf_parse_flag(const char *s, u64 *out)
-{
-	if (!*s || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))
-		*out = 1;
-	else if (!strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0"))
-		*out = 0;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static const char *conf_kind_word(enum conf_kind kind)
 {
 	switch (kind) {
@@ -125,8 +114,6 @@ static const char *conf_kind_word(enum conf_kind kind)
 		return "number";
 	case CONF_TIME:
 		return "duration";
-	case CONF_FLAG:
-		return "yes/no value";
 	default:
 		return "value";
 	}
@@ -149,13 +136,6 @@ static int conf_check(const struct conf_key *k, const char *value, u64 *num,
 	case CONF_TIME:
 		ret = conf_parse_time_ms(value, num);
 		break;
-	case CONF_FLAG:
-		return conf_parse_flag(value, num) ?
-			       conf_error(
-				       err, errlen, -EINVAL,
-				       "%s: %s: expected yes or no, not '%s'",
-				       origin, k->key, value) :
-			       0;
 	case CONF_CHOICE:
 		if (conf_choice_ok(k->choices, value))
 			return 0;
@@ -251,16 +231,6 @@ u64 conf_get_num(const struct conf *c, const char *key, u64 def)
 	const struct conf_value *v = conf_find(c, key);
 
 	return v ? v->num : def;
-}
-
-const struct conf_value *conf_nth(const struct conf *c, const char *key, int n)
-{
-	int i;
-
-	for (i = 0; i < c->nr; i++)
-		if (!strcmp(c->v[i].key, key) && n-- == 0)
-			return &c->v[i];
-	return NULL;
 }
 
 void conf_free(struct conf *c)
@@ -368,8 +338,6 @@ static int conf_parse_option(struct conf *c, int argc, char *const argv[],
 				  "unknown option '%s' (see --help)", argv[*i]);
 	if (eq)
 		return conf_set(c, key, eq + 1, origin, err, errlen);
-	if (k->kind == CONF_FLAG)
-		return conf_set(c, key, "", origin, err, errlen);
 	if (*i + 1 >= argc)
 		return conf_error(err, errlen, -EINVAL, "%s needs a value",
 				  origin);

@@ -4,8 +4,7 @@
 
 /*
  * Options: `--key value` on the command line, `key value` lines in a guest
- * file (`vessel @guest.conf`). Later settings win; keys marked repeatable
- * (device keys such as `disk`) accumulate instead. Every value is checked
+ * file (`vessel @guest.conf`). Later settings win. Every value is checked
  * against its key's kind when it is set, so a bad value is reported with
  * the file and line (or the option) it came from.
  */
@@ -18,10 +17,8 @@ enum conf_kind {
 	CONF_SIZE, /* bytes with an optional K/M/G/T suffix, within min..max */
 	CONF_UINT, /* a decimal integer within min..max */
 	CONF_TIME, /* a duration: 500ms, 5s, 2m; stored in ms, within min..max */
-	CONF_FLAG, /* no value on the command line; `key` or `key yes|no` in files */
 	CONF_CHOICE, /* one of the '|'-separated words in @choices, or a prefix
 		      * ending in ':' followed by an argument (file:PATH) */
-	CONF_DEVICE, /* comma-separated key=value list */
 };
 
 struct conf_key {
@@ -29,7 +26,6 @@ struct conf_key {
 	enum conf_kind kind;
 	u64 min, max; /* CONF_SIZE, CONF_UINT, CONF_TIME */
 	const char *choices; /* CONF_CHOICE: "stdio|file:|pty|unix:|none" */
-	bool repeatable;
 	const char *help_arg; /* e.g. "SIZE" */
 	const char *help; /* one line for --help */
 };
@@ -40,7 +36,7 @@ extern const struct conf_key conf_keys[];
 struct conf_value {
 	const char *key;
 	char *value;
-	u64 num; /* parsed number for SIZE/UINT/TIME/FLAG */
+	u64 num; /* parsed number for SIZE/UINT/TIME */
 	char *origin; /* "guest.conf:12" or "--mem" */
 };
 
@@ -69,8 +65,6 @@ const char *conf_get(const struct conf *c, const char *key);
 u64 conf_get_num(const struct conf *c, const char *key, u64 def);
 /* The last conf_value of @key (origin for error messages), or NULL. */
 const struct conf_value *conf_find(const struct conf *c, const char *key);
-/* Iterate repeatable keys: index 0.. over values of @key; NULL at the end. */
-const struct conf_value *conf_nth(const struct conf *c, const char *key, int n);
 
 /*
  * Device option lists "name=lifecycle,size=4K": find @sub in @list and copy

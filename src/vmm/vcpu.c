@@ -156,12 +156,15 @@ int vcpu_create(struct vcpu *v, struct vm *vm, u32 id)
 	v->vm = vm;
 	v->id = id;
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
-	if (v->fd < 0)
+	if (v->fd < 0) {
+		ret = -errno;
 		goto err;
+	}
 	step = "mapping kvm_run";
 	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      v->fd, 0);
 	if (v->run == MAP_FAILED) {
+		ret = -errno;
 		v->run = NULL;
 		goto err_close;
 	}
@@ -174,15 +177,12 @@ int vcpu_create(struct vcpu *v, struct vm *vm, u32 id)
 	}
 	if (!ret)
 		return 0;
-	errno = -ret;
-	goto err_unmap;
-err_unmap:
 	munmap(v->run, vm->run_size);
+	v->run = NULL;
 err_close:
 	close(v->fd);
 err:
-	ret = -errno;
-	log_err_errno("vCPU %u: %s", id, step);
+	log_err("vCPU %u: %s: %s", id, step, strerror(-ret));
 	v->fd = -1;
 	return ret;
 }
