@@ -105,6 +105,80 @@ static bool conf_choice_ok(const char *choices, const char *value)
 	return false;
 }
 
+/* The spec item "key=alts" of @spec whose key is @key (@klen bytes), or NULL. */
+static const char *conf_list_spec(const char *spec, const char *key,
+				  size_t klen, size_t *len)
+{
+	const char *p = spec;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			*len = n - klen - 1;
+			return p + klen + 1;
+		}
+		p += n + (p[n] == ',');
+	}
+	return NULL;
+}
+
+/* Is key @key (@klen bytes, at @at inside @list) also given before @at? */
+static bool conf_list_seen(const char *list, const char *at, size_t klen)
+{
+	const char *p = list;
+
+	while (p < at) {
+		size_t n = strcspn(p, ",");
+
+		if (!strncmp(p, at, klen) && p[klen] == '=')
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/*
+ * A CONF_LIST value: "k=v,k=v" where each k appears at most once and is
+ * one of @spec's keys, and each v is one of that key's '|' words ("*":
+ * any non-empty text). 0, or -EINVAL with the message in @err.
+ */
+static int conf_list_check(const struct conf_key *k, const char *value,
+			   const char *origin, char *err, size_t errlen)
+{
+	const char *p = value;
+
+	if (!*value)
+		return conf_error(err, errlen, -EINVAL, "%s: %s needs %s",
+				  origin, k->key, k->help_arg);
+	while (*p) {
+		size_t n = strcspn(p, ","), klen = strcspn(p, "=,"), alen;
+		char alts[128], item[128];
+		const char *a = conf_list_spec(k->choices, p, klen, &alen);
+
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		if (!a || klen == n || alen >= sizeof(alts))
+			return conf_error(
+				err, errlen, -EINVAL,
+				"%s: %s: '%s' is not key=value with a key of %s",
+				origin, k->key, item, k->help_arg);
+		memcpy(alts, a, alen);
+		alts[alen] = '\0';
+		if (strcmp(alts, "*") ? !conf_choice_ok(alts, item + klen + 1) :
+					!item[klen + 1])
+			return conf_error(err, errlen, -EINVAL,
+					  "%s: %s: '%s': %.*s is one of %s",
+					  origin, k->key, item, (int)klen, p,
+					  alts);
+		if (conf_list_seen(value, p, klen))
+			return conf_error(err, errlen, -EINVAL,
+					  "%s: %s: %.*s is given twice", origin,
+					  k->key, (int)klen, p);
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 static const char *conf_kind_word(enum conf_kind kind)
 {
 	switch (kind) {
@@ -136,6 +210,8 @@ static int conf_check(const struct conf_key *k, const char *value, u64 *num,
 	case CONF_TIME:
 		ret = conf_parse_time_ms(value, num);
 		break;
+	case CONF_LIST:
+		return conf_list_check(k, value, origin, err, errlen);
 	case CONF_CHOICE:
 		if (conf_choice_ok(k->choices, value))
 			return 0;

@@ -19,13 +19,15 @@ enum conf_kind {
 	CONF_TIME, /* a duration: 500ms, 5s, 2m; stored in ms, within min..max */
 	CONF_CHOICE, /* one of the '|'-separated words in @choices, or a prefix
 		      * ending in ':' followed by an argument (file:PATH) */
+	CONF_LIST, /* device options "k=v,k=v": @choices is
+		    * "model=a|b,action=c|d" (a value "*" takes any text) */
 };
 
 struct conf_key {
 	const char *key;
 	enum conf_kind kind;
 	u64 min, max; /* CONF_SIZE, CONF_UINT, CONF_TIME */
-	const char *choices; /* CONF_CHOICE: "stdio|file:|pty|unix:|none" */
+	const char *choices; /* CONF_CHOICE, CONF_LIST: the words allowed */
 	const char *help_arg; /* e.g. "SIZE" */
 	const char *help; /* one line for --help */
 };

@@ -36,5 +36,10 @@ const struct conf_key conf_keys[] = {
 	  .help = "host command run (sh -c) once before exit, with VESSEL_NAME, VESSEL_REASON, VESSEL_EXIT_CODE set" },
 	{ "quiesce-hook-timeout", CONF_TIME, 1, 3600000, .help_arg = "TIME",
 	  .help = "how long the hook may run before it is abandoned (default 10s)" },
+	{ "watchdog", CONF_LIST,
+	  .choices =
+		  "model=i6300esb|ib700,action=terminate|reset|poweroff|pause|nmi|none",
+	  .help_arg = "model=M,action=A",
+	  .help = "watchdog: model i6300esb (PCI, default) or ib700 (ISA); on expiry terminate (exit 4, default), reset (32), poweroff (power button), pause, nmi, none (event only)" },
 	{ NULL },
 };

@@ -116,6 +116,29 @@ static char *control_power_cut(struct control_client *cl)
 	return proto_reply_ok(NULL, NULL);
 }
 
+static char *control_pause_reply(const char *cmd, int ret)
+{
+	if (ret == -EALREADY)
+		return proto_reply_error("the guest is already %s",
+					 !strcmp(cmd, "pause") ? "paused" :
+								 "running");
+	if (ret)
+		return proto_reply_error("the guest is stopping");
+	return proto_reply_ok(NULL, NULL);
+}
+
+static char *control_pause(struct control_client *cl)
+{
+	return control_pause_reply("pause",
+				   cl->c->ops->pause(cl->c->ctx, CONTROL_BY));
+}
+
+static char *control_resume(struct control_client *cl)
+{
+	return control_pause_reply("resume",
+				   cl->c->ops->resume(cl->c->ctx, CONTROL_BY));
+}
+
 static char *control_status(struct control_client *cl)
 {
 	struct json_object *st = cl->c->ops->status(cl->c->ctx);
@@ -160,6 +183,8 @@ static const struct control_cmd control_cmds[] = {
 	{ "terminate", "stop the guest now (exit 35)", control_terminate },
 	{ "power-cut", "cut the power: stop at once (exit 3)",
 	  control_power_cut },
+	{ "pause", "stop the vCPUs; the guest stays in memory", control_pause },
+	{ "resume", "let a paused guest run again", control_resume },
 	{ "status", "the VM's state as a JSON object", control_status },
 	{ "events", "stream lifecycle events as JSON lines", control_events },
 	{ "help", "the commands, with a line each", control_help },

@@ -20,6 +20,9 @@ struct control_ops {
 	void (*power_button)(void *ctx, const char *by);
 	void (*terminate)(void *ctx, const char *by);
 	void (*power_cut)(void *ctx, const char *by);
+	/* Pause / resume the guest: 0, -EALREADY, or -ESRCH (stopping). */
+	int (*pause)(void *ctx, const char *by);
+	int (*resume)(void *ctx, const char *by);
 	/* A new JSON object describing the VM (the caller puts it). */
 	struct json_object *(*status)(void *ctx);
 	/* Stream events to @fd from now on; 0 or -errno. */

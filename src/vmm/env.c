@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "../common/log.h"
+#include "boot/layout.h"
 #include "vm.h"
 
 const struct conf *env_conf(struct dev_env *env)
@@ -66,6 +67,32 @@ void env_event(struct dev_env *env, const char *type, const char *key,
 	vm_note_event(env->vm, type, key, value);
 }
 
+void env_event_fields(struct dev_env *env, const char *type,
+		      const struct env_field *f, int n)
+{
+	vm_note_fields(env->vm, type, f, n);
+}
+
+void env_power_button(struct dev_env *env, const char *by)
+{
+	vm_power_button(env->vm, by);
+}
+
+void env_pause(struct dev_env *env, const char *by)
+{
+	vm_pause(env->vm, by);
+}
+
+/*
+ * An MSI with NMI delivery mode (SDM Vol. 3A 10.11: address 0xFEE00000
+ * with destination APIC ID 0, data delivery mode 100b) reaches the boot
+ * vCPU's LAPIC from any thread, without stopping the vCPU for KVM_NMI.
+ */
+int env_nmi(struct dev_env *env)
+{
+	return env_msi_send(env, LAPIC_BASE, 4u << 8);
+}
+
 int env_watch_fd(struct dev_env *env, int fd, void (*ready)(void *dev, int fd),
 		 void *dev)
 {
@@ -80,6 +107,11 @@ void env_unwatch_fd(struct dev_env *env, int fd)
 void env_timer_arm(struct dev_env *env, struct dev_timer *t, u64 delay_ns)
 {
 	loop_timer_arm(&env->vm->loop, t, delay_ns);
+}
+
+void env_timer_arm_at(struct dev_env *env, struct dev_timer *t, u64 deadline_ns)
+{
+	loop_timer_arm_at(&env->vm->loop, t, deadline_ns);
 }
 
 void env_timer_cancel(struct dev_env *env, struct dev_timer *t)

@@ -19,6 +19,7 @@
 #include "../common/exitcode.h"
 #include "../common/log.h"
 #include "control.h"
+#include "vcpu.h"
 #include "vm.h"
 
 #define HOOK_TIMEOUT_MS 10000
@@ -79,6 +80,94 @@ void vm_note_event(struct vm *vm, const char *type, const char *key,
 	pthread_mutex_unlock(&vm->status_lock);
 	if (vm->events_ready)
 		events_emit_kv(&vm->events, type, key, value);
+}
+
+/* Status a device's fields event changes (watchdog start/stop/expiry). */
+static void vm_note_status(struct vm *vm, const char *type)
+{
+	pthread_mutex_lock(&vm->status_lock);
+	if (!strcmp(type, "watchdog-started"))
+		vm->st.wdt_running = true;
+	else if (!strcmp(type, "watchdog-stopped"))
+		vm->st.wdt_running = false;
+	else if (!strcmp(type, "watchdog-expired"))
+		vm->st.wdt_expiries++;
+	pthread_mutex_unlock(&vm->status_lock);
+}
+
+void vm_note_fields(struct vm *vm, const char *type, const struct env_field *f,
+		    int n)
+{
+	struct json_object *o;
+	int i;
+
+	vm_note_status(vm, type);
+	if (!vm->events_ready)
+		return;
+	o = json_object_new_object();
+	for (i = 0; i < n; i++)
+		json_object_object_add(
+			o, f[i].key,
+			f[i].str ? json_object_new_string(f[i].str) :
+				   events_seconds(f[i].num));
+	events_emit(&vm->events, type, o);
+}
+
+/* Tell every device with a pause hook; resume goes in reverse order. */
+static void vm_pause_devices(struct vm *vm, bool paused)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_devs; i++) {
+		struct vm_device *d =
+			&vm->devs[paused ? i : vm->nr_devs - 1 - i];
+
+		if (d->dev && d->type->pause)
+			d->type->pause(d->dev, paused);
+	}
+}
+
+int vm_pause(struct vm *vm, const char *by)
+{
+	int i;
+
+	if (__atomic_load_n(&vm->stop_reason, __ATOMIC_SEQ_CST))
+		return -ESRCH;
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	vm->paused = true;
+	snprintf(vm->paused_by, sizeof(vm->paused_by), "%s", by);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_pause(&vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->pause_lock);
+	vm_pause_devices(vm, true);
+	log_info("guest paused (%s)", by);
+	events_emit_kv(&vm->events, "paused", "by", by);
+	return 0;
+}
+
+int vm_resume(struct vm *vm, const char *by)
+{
+	if (__atomic_load_n(&vm->stop_reason, __ATOMIC_SEQ_CST))
+		return -ESRCH;
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->paused) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+	/* Devices first: their clocks run again before the guest does. */
+	vm_pause_devices(vm, false);
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	log_info("guest resumed (%s)", by);
+	events_emit_kv(&vm->events, "resumed", "by", by);
+	return 0;
 }
 
 static void vm_pb_timeout(void *arg)
@@ -206,6 +295,16 @@ static void ctl_power_cut(void *ctx, const char *by)
 	vm_request_stop(ctx, STOP_POWER_CUT, by);
 }
 
+static int ctl_pause(void *ctx, const char *by)
+{
+	return vm_pause(ctx, by);
+}
+
+static int ctl_resume(void *ctx, const char *by)
+{
+	return vm_resume(ctx, by);
+}
+
 static struct json_object *jbool(bool b)
 {
 	return json_object_new_boolean(b);
@@ -223,6 +322,36 @@ static struct json_object *vm_power_button_json(struct vm *vm)
 	return pb;
 }
 
+/* The configured watchdog, and what the guest did with it. */
+static struct json_object *vm_watchdog_json(struct vm *vm)
+{
+	struct json_object *w = json_object_new_object();
+	char model[16] = "i6300esb", action[16] = "terminate";
+
+	const char *list = conf_get(vm->conf, "watchdog");
+
+	conf_sub_get(list, "model", model, sizeof(model));
+	conf_sub_get(list, "action", action, sizeof(action));
+	json_object_object_add(w, "model", json_object_new_string(model));
+	json_object_object_add(w, "action", json_object_new_string(action));
+	json_object_object_add(w, "running", jbool(vm->st.wdt_running));
+	json_object_object_add(w, "expirations",
+			       json_object_new_int(vm->st.wdt_expiries));
+	return w;
+}
+
+static const char *vm_state_name(struct vm *vm)
+{
+	bool paused;
+
+	if (__atomic_load_n(&vm->stop_reason, __ATOMIC_SEQ_CST))
+		return "stopping";
+	pthread_mutex_lock(&vm->pause_lock);
+	paused = vm->paused;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return paused ? "paused" : "running";
+}
+
 static struct json_object *ctl_status(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -233,9 +362,8 @@ static struct json_object *ctl_status(void *ctx)
 	if (name)
 		json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
-	json_object_object_add(
-		o, "state",
-		json_object_new_string(why ? "stopping" : "running"));
+	json_object_object_add(o, "state",
+			       json_object_new_string(vm_state_name(vm)));
 	json_object_object_add(
 		o, "uptime",
 		events_seconds((loop_now_ns() - vm->start_ns) / 1e9));
@@ -248,6 +376,8 @@ static struct json_object *ctl_status(void *ctx)
 	json_object_object_add(o, "booted", jbool(vm->st.booted));
 	json_object_object_add(o, "acpi_enabled", jbool(vm->st.acpi_enabled));
 	json_object_object_add(o, "power_button", vm_power_button_json(vm));
+	if (conf_get(vm->conf, "watchdog"))
+		json_object_object_add(o, "watchdog", vm_watchdog_json(vm));
 	if (why)
 		json_object_object_add(o, "stop_by",
 				       json_object_new_string(vm->st.stop_by));
@@ -273,6 +403,8 @@ static const struct control_ops vm_control_ops = {
 	.power_button = ctl_power_button,
 	.terminate = ctl_terminate,
 	.power_cut = ctl_power_cut,
+	.pause = ctl_pause,
+	.resume = ctl_resume,
 	.status = ctl_status,
 	.subscribe = ctl_subscribe,
 	.unsubscribe = ctl_unsubscribe,

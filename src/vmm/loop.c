@@ -5,7 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,29 +26,38 @@ static void loop_drain(void *dev, int fd)
 
 	(void)dev;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn_errno("event loop wake-up");
+		log_warn_errno("event loop timer");
 }
 
 int loop_init(struct loop *l)
 {
+	int ret;
+
 	memset(l, 0, sizeof(*l));
+	l->timer_fd = -1;
+	/*
+	 * The loop runs device deadlines (watchdog expiry): let the kernel
+	 * wake it within 1 us of one rather than its default 50 us slack.
+	 */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	pthread_mutex_init(&l->lock, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
-	l->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (l->wake_efd < 0) {
-		int ret = -errno;
-
-		close(l->epfd);
+	l->timer_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->timer_fd < 0) {
+		ret = -errno;
+		loop_free(l);
 		return ret;
 	}
-	return loop_watch_fd(l, l->wake_efd, loop_drain, NULL);
+	return loop_watch_fd(l, l->timer_fd, loop_drain, NULL);
 }
 
 void loop_free(struct loop *l)
 {
-	close(l->wake_efd);
+	if (l->timer_fd >= 0)
+		close(l->timer_fd);
 	close(l->epfd);
 	pthread_mutex_destroy(&l->lock);
 }
@@ -102,23 +112,49 @@ static void loop_timer_unlink(struct loop *l, struct dev_timer *t)
 	t->deadline_ns = 0;
 }
 
+/*
+ * Point the timerfd at the nearest deadline (lock held). An absolute
+ * CLOCK_MONOTONIC expiry: the loop wakes at the deadline itself, to the
+ * nanosecond the kernel's hrtimer allows, not at a millisecond-rounded
+ * epoll timeout.
+ */
+static void loop_timerfd_set(struct loop *l)
+{
+	struct itimerspec its = { 0 };
+	u64 d = l->timers ? l->timers->deadline_ns : 0;
+
+	if (d == l->timerfd_deadline)
+		return;
+	its.it_value.tv_sec = d / 1000000000ULL;
+	its.it_value.tv_nsec = d % 1000000000ULL;
+	/* A zero it_value disarms: a deadline of 0 ns is already past anyway. */
+	if (d && !its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	if (timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		log_warn_errno("event loop timer");
+	l->timerfd_deadline = d;
+}
+
 void loop_timer_arm(struct loop *l, struct dev_timer *t, u64 delay_ns)
 {
+	loop_timer_arm_at(l, t, loop_now_ns() + delay_ns);
+}
+
+void loop_timer_arm_at(struct loop *l, struct dev_timer *t, u64 deadline_ns)
+{
 	struct dev_timer **pp;
-	u64 one = 1;
 
 	pthread_mutex_lock(&l->lock);
 	loop_timer_unlink(l, t);
-	t->deadline_ns = loop_now_ns() + delay_ns;
+	t->deadline_ns = deadline_ns ? deadline_ns : 1;
 	/* Keep the list sorted: the head is the loop's next deadline. */
 	for (pp = &l->timers; *pp && (*pp)->deadline_ns <= t->deadline_ns;
 	     pp = &(*pp)->next)
 		;
 	t->next = *pp;
 	*pp = t;
+	loop_timerfd_set(l);
 	pthread_mutex_unlock(&l->lock);
-	if (write(l->wake_efd, &one, sizeof(one)) < 0)
-		log_warn_errno("event loop wake-up");
 }
 
 void loop_timer_cancel(struct loop *l, struct dev_timer *t)
@@ -128,22 +164,18 @@ void loop_timer_cancel(struct loop *l, struct dev_timer *t)
 	pthread_mutex_unlock(&l->lock);
 }
 
-/* Fire due timers; returns the epoll timeout in ms until the next one. */
-static int loop_fire_timers(struct loop *l)
+/* Fire due timers, then aim the timerfd at the next deadline. */
+static void loop_fire_timers(struct loop *l)
 {
 	for (;;) {
 		struct dev_timer *t;
-		u64 now = loop_now_ns();
 
 		pthread_mutex_lock(&l->lock);
 		t = l->timers;
-		if (!t || t->deadline_ns > now) {
-			u64 wait =
-				t ? (t->deadline_ns - now + 999999) / 1000000 :
-				    0;
-
+		if (!t || t->deadline_ns > loop_now_ns()) {
+			loop_timerfd_set(l);
 			pthread_mutex_unlock(&l->lock);
-			return t ? (int)MIN(wait, (u64)INT32_MAX) : -1;
+			return;
 		}
 		l->timers = t->next;
 		t->deadline_ns = 0;
@@ -169,12 +201,11 @@ int loop_run(struct loop *l)
 	int i, n;
 
 	while (!l->done) {
-		int timeout = loop_fire_timers(l);
-
+		loop_fire_timers(l);
 		/* A timer callback may have ended the loop. */
 		if (l->done)
 			break;
-		n = epoll_wait(l->epfd, ev, ARRAY_SIZE(ev), timeout);
+		n = epoll_wait(l->epfd, ev, ARRAY_SIZE(ev), -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n && !l->done; i++)

@@ -4,9 +4,10 @@
 
 /*
  * The main thread's event loop: one epoll over watched fds (signalfd,
- * the stop eventfd, console input, ...), with the nearest device deadline
- * as its timeout. There are no timer threads. Timers may be armed from
- * any thread; the loop is woken through an eventfd when one moves closer.
+ * the stop eventfd, console input, ...) and one timerfd that always holds
+ * the nearest device deadline (absolute, CLOCK_MONOTONIC). There are no
+ * timer threads. Timers may be armed from any thread: arming re-aims the
+ * timerfd, which wakes the loop by itself.
  */
 
 #include <pthread.h>
@@ -23,7 +24,8 @@ struct loop_watch {
 
 struct loop {
 	int epfd;
-	int wake_efd;
+	int timer_fd;
+	u64 timerfd_deadline; /* what timer_fd is set to; 0: disarmed */
 	struct loop_watch watch[LOOP_MAX_WATCH];
 	pthread_mutex_t lock; /* timers and the watch table */
 	struct dev_timer *timers;
@@ -39,6 +41,8 @@ int loop_watch_fd(struct loop *l, int fd, void (*ready)(void *dev, int fd),
 void loop_unwatch_fd(struct loop *l, int fd);
 
 void loop_timer_arm(struct loop *l, struct dev_timer *t, u64 delay_ns);
+/* Arm @t for the absolute CLOCK_MONOTONIC time @deadline_ns. */
+void loop_timer_arm_at(struct loop *l, struct dev_timer *t, u64 deadline_ns);
 void loop_timer_cancel(struct loop *l, struct dev_timer *t);
 
 /* Dispatch events and timers until loop_quit(); returns 0 or -errno. */

@@ -345,6 +345,33 @@ static const char *vcpu_stop_cause(struct vcpu *v, enum stop_reason why)
 	return why == STOP_INTERNAL ? "KVM_RUN failed" : "kvm-exit";
 }
 
+/*
+ * The vCPU was asked out of KVM_RUN. While the VM is paused, wait here;
+ * then clear immediate_exit and go on. False when the vCPU must stop.
+ */
+static bool vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool go;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->paused && !v->stopping)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	go = !v->stopping;
+	if (go)
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return go;
+}
+
+void vcpu_pause(struct vcpu *v)
+{
+	if (!v->started)
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, KICK_SIGNAL);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -359,7 +386,12 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
 
-	while (why == STOP_NONE && !v->run->immediate_exit) {
+	while (why == STOP_NONE) {
+		/* Set by vcpu_stop() (leave) or vm_pause() (park here). */
+		if (__atomic_load_n(&v->run->immediate_exit,
+				    __ATOMIC_SEQ_CST) &&
+		    !vcpu_park(v))
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -389,7 +421,11 @@ void vcpu_stop(struct vcpu *v)
 {
 	if (!v->started)
 		return;
+	pthread_mutex_lock(&v->vm->pause_lock);
+	v->stopping = true;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&v->vm->pause_cond);
+	pthread_mutex_unlock(&v->vm->pause_lock);
 	pthread_kill(v->thread, KICK_SIGNAL);
 	pthread_join(v->thread, NULL);
 	v->started = false;

@@ -16,6 +16,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	bool stopping; /* vcpu_stop() called; under the VM's pause lock */
 };
 
 /*
@@ -34,6 +35,13 @@ int vcpu_start(struct vcpu *v);
  * kick signal), then join its thread. Main thread only.
  */
 void vcpu_stop(struct vcpu *v);
+
+/*
+ * Make a running vCPU leave KVM_RUN and wait, while vm->paused is set
+ * (the caller holds vm->pause_lock), until it is cleared and
+ * vm->pause_cond broadcast.
+ */
+void vcpu_pause(struct vcpu *v);
 
 /* Install the kick signal's (empty) handler; once per process. */
 int vcpu_kick_init(void);

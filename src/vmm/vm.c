@@ -373,6 +373,8 @@ int vm_create(struct vm *vm, const struct conf *conf)
 	vm->vm_fd = vm->stop_efd = vm->sig_fd = -1;
 	vm->start_ns = loop_now_ns();
 	pthread_mutex_init(&vm->status_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->ram_size = conf_get_num(conf, "mem", DEFAULT_MEM);
 	vm->ncpus = conf_get_num(conf, "cpus", 1);
 	bus_init(&vm->pio);
@@ -508,5 +510,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->events_ready)
 		events_close(&vm->events);
 	pthread_mutex_destroy(&vm->status_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	memset(vm, 0, sizeof(*vm));
 }

@@ -33,6 +33,8 @@ struct vm_status {
 	bool acked; /* it acknowledged a press (cleared PWRBTN_STS) */
 	int presses; /* power-button presses */
 	char stop_by[48]; /* mechanism of the stop request that won */
+	bool wdt_running; /* the guest started its watchdog */
+	int wdt_expiries; /* watchdog expirations so far */
 };
 
 struct vm_device {
@@ -83,6 +85,12 @@ struct vm {
 	bool started; /* vm_run() began: the guest's lifecycle is reported */
 	int stop_reason; /* enum stop_reason; first writer wins (atomic) */
 	int stop_efd; /* written once on the first stop request */
+
+	/* vm_pause()/vm_resume(): vCPUs wait in vcpu_park() while paused. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool paused;
+	char paused_by[48];
 };
 
 /*
@@ -113,6 +121,17 @@ int vm_lifecycle_setup(struct vm *vm);
 /* Open the `control` socket, if configured; 0 or -errno after logging. */
 int vm_control_setup(struct vm *vm);
 void vm_lifecycle_teardown(struct vm *vm);
+/*
+ * Stop the vCPUs and keep them stopped (pause: a watchdog action or the
+ * control socket), or let them run again; each tells the devices and
+ * emits "paused"/"resumed". Main thread. Returns -EALREADY when the VM
+ * already is in that state, -ESRCH when it is stopping.
+ */
+int vm_pause(struct vm *vm, const char *by);
+int vm_resume(struct vm *vm, const char *by);
+/* An event with fields from a device (env_event_fields). Any thread. */
+void vm_note_fields(struct vm *vm, const char *type, const struct env_field *f,
+		    int n);
 /* Press the power button on behalf of @by ("SIGTERM", "control"). */
 void vm_power_button(struct vm *vm, const char *by);
 /* Run the quiesce hook, if any, for exit @code; bounded in time. */

@@ -177,6 +177,74 @@ void env_event(struct dev_env *env, const char *type, const char *key,
 	snprintf(e->value, sizeof(e->value), "%s", value ? value : "");
 }
 
+void env_event_fields(struct dev_env *env, const char *type,
+		      const struct env_field *f, int n)
+{
+	struct fake_event *e;
+	size_t len = 0;
+	int i;
+
+	if (env->nr_events == FAKE_EVENTS)
+		return;
+	env_event(env, type, NULL, NULL);
+	e = &env->events[env->nr_events - 1];
+	for (i = 0; i < n && len < sizeof(e->fields); i++) {
+		if (f[i].str && !e->key[0]) {
+			snprintf(e->key, sizeof(e->key), "%s", f[i].key);
+			snprintf(e->value, sizeof(e->value), "%s", f[i].str);
+		}
+		if (f[i].str)
+			len += snprintf(e->fields + len,
+					sizeof(e->fields) - len, "%s=%s ",
+					f[i].key, f[i].str);
+		else
+			len += snprintf(e->fields + len,
+					sizeof(e->fields) - len, "%s=%.6f ",
+					f[i].key, f[i].num);
+	}
+}
+
+const struct fake_event *fake_env_last_event(struct dev_env *env,
+					     const char *type)
+{
+	int i;
+
+	for (i = env->nr_events - 1; i >= 0; i--)
+		if (!strcmp(env->events[i].type, type))
+			return &env->events[i];
+	return NULL;
+}
+
+double fake_event_num(const struct fake_event *e, const char *key)
+{
+	char pat[40];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s=", key);
+	for (p = e->fields; (p = strstr(p, pat)); p++)
+		if (p == e->fields || p[-1] == ' ')
+			return strtod(p + strlen(pat), NULL);
+	return -1;
+}
+
+void env_power_button(struct dev_env *env, const char *by)
+{
+	(void)by;
+	env->presses++;
+}
+
+void env_pause(struct dev_env *env, const char *by)
+{
+	env->pauses++;
+	snprintf(env->pause_by, sizeof(env->pause_by), "%s", by);
+}
+
+int env_nmi(struct dev_env *env)
+{
+	env->nmis++;
+	return 0;
+}
+
 int fake_env_count_events(struct dev_env *env, const char *type)
 {
 	int i, n = 0;
@@ -230,6 +298,12 @@ void env_timer_arm(struct dev_env *env, struct dev_timer *t, u64 delay_ns)
 		t->deadline_ns = 1;
 	t->next = env->timers;
 	env->timers = t;
+}
+
+void env_timer_arm_at(struct dev_env *env, struct dev_timer *t, u64 deadline_ns)
+{
+	env_timer_arm(env, t, 0);
+	t->deadline_ns = deadline_ns ? deadline_ns : 1;
 }
 
 u64 env_now_ns(struct dev_env *env)

@@ -27,6 +27,7 @@ struct fake_irq {
 
 struct fake_event {
 	char type[48], key[32], value[64];
+	char fields[192]; /* env_event_fields(): "k=v k=v", numbers %.6f */
 };
 
 struct fake_watch {
@@ -54,6 +55,10 @@ struct dev_env {
 		u32 data;
 	} msi[FAKE_MSIS];
 	int nr_msi;
+	int presses; /* env_power_button() */
+	int pauses; /* env_pause() */
+	char pause_by[32];
+	int nmis; /* env_nmi() */
 	struct pci_bus *pci;
 };
 
@@ -79,6 +84,11 @@ int fake_env_poll(struct dev_env *env);
 
 /* How many events of @type were reported. */
 int fake_env_count_events(struct dev_env *env, const char *type);
+/* The last event of @type, or NULL. */
+const struct fake_event *fake_env_last_event(struct dev_env *env,
+					     const char *type);
+/* The number field @key of @e (from env_event_fields), or -1. */
+double fake_event_num(const struct fake_event *e, const char *key);
 
 /* Create @type's device in @env; asserts create() returns 0. */
 void *fake_dev_create(struct dev_env *env, const struct dev_type *type);

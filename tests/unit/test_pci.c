@@ -363,11 +363,40 @@ static void test_bar_sizing(void **state)
 	assert_int_equal(size_bar(f, 1, 0x20), 0);
 	assert_int_equal(size_bar(f, 1, 0x24), 0);
 	cfg_write(f, 1, 0x04, 2, cmd);
-	/* Restored: the flag bits, no address. */
-	assert_int_equal(cfg_read(f, 1, 0x10, 4), 0x00000000);
-	assert_int_equal(cfg_read(f, 1, 0x14, 4), 0x00000001);
-	assert_int_equal(cfg_read(f, 1, 0x18, 4), 0x0000000c);
+	/* Restored: the flag bits and the firmware-assigned addresses. */
+	assert_int_equal(cfg_read(f, 1, 0x10, 4), 0x80000000);
+	assert_int_equal(cfg_read(f, 1, 0x14, 4), 0x0000c001);
+	assert_int_equal(cfg_read(f, 1, 0x18, 4), 0x8000400c);
 	assert_int_equal(f->dev[0].maps, 0);
+}
+
+/*
+ * As firmware leaves them: each BAR naturally aligned, memory from the
+ * bottom of the 32-bit window, I/O from 0xC000, 64-bit BARs below 4 GiB
+ * while they fit, decoding off until the OS turns it on.
+ */
+static void test_bar_firmware_assignment(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(cfg_read(f, 1, 0x04, 2) & 0x3, 0);
+	assert_int_equal(cfg_read(f, 1, 0x10, 4), 0x80000000);
+	assert_int_equal(cfg_read(f, 1, 0x14, 4), 0x0000c001);
+	assert_int_equal(cfg_read(f, 1, 0x18, 4), 0x8000400c);
+	assert_int_equal(cfg_read(f, 1, 0x1c, 4), 0);
+	assert_int_equal(f->dev[0].maps, 0);
+	/* A second function goes after the first one's BARs. */
+	tdev_init(&f->dev[1]);
+	assert_int_equal(pci_dev_add(f->bus, &f->dev[1].pd), 0);
+	assert_int_equal(cfg_read(f, 2, 0x10, 4), 0x80008000);
+	assert_int_equal(cfg_read(f, 2, 0x14, 4), 0x0000c009);
+	assert_int_equal(cfg_read(f, 2, 0x18, 4), 0x8000c00c);
+	/* Turning decoding on maps them where firmware put them. */
+	cfg_write(f, 2, 0x04, 2, 0x0003);
+	assert_int_equal(fake_read(f->env, BUS_MMIO, 0x80008010, 4),
+			 0x12345678);
+	assert_int_equal(fake_read(f->env, BUS_PIO, 0xc00c, 1), 0xab);
+	assert_int_equal(f->dev[1].maps, 3);
 }
 
 static void test_bar_decode_enable(void **state)
@@ -375,6 +404,8 @@ static void test_bar_decode_enable(void **state)
 	struct fixture *f = *state;
 	struct tdev *t = &f->dev[0];
 
+	/* The OS keeps BARs 0 and 1 where they are and unassigns BAR 2. */
+	cfg_write(f, 1, 0x18, 4, 0);
 	cfg_write(f, 1, 0x10, 4, 0x80000000);
 	cfg_write(f, 1, 0x14, 4, 0xc000);
 	/* Addresses assigned, decoding off: nothing answers. */
@@ -645,6 +676,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_status_w1c, setup_dev,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_bar_firmware_assignment,
+						setup_dev, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_sizing, setup_dev,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bar_decode_enable,

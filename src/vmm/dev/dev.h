@@ -90,6 +90,11 @@ struct dev_type {
 	 * SIGINT). Runs on the main thread.
 	 */
 	void (*power_button)(void *dev);
+	/*
+	 * Optional: the VM was paused (@paused) or resumed, on the main
+	 * thread: devices whose timers measure guest time stop them.
+	 */
+	void (*pause)(void *dev, bool paused);
 };
 
 /*
@@ -145,6 +150,32 @@ void env_request_stop(struct dev_env *env, enum stop_reason why,
 void env_event(struct dev_env *env, const char *type, const char *key,
 	       const char *value);
 
+/* One field of an event: a string, or a number when @str is NULL. */
+struct env_field {
+	const char *key;
+	const char *str;
+	double num;
+};
+
+/* Report an event with @n fields (docs/events.md). Any thread. */
+void env_event_fields(struct dev_env *env, const char *type,
+		      const struct env_field *f, int n);
+
+/*
+ * Press the ACPI power button as the first SIGTERM does, on behalf of
+ * @by. Main thread (timer callbacks).
+ */
+void env_power_button(struct dev_env *env, const char *by);
+
+/*
+ * Pause the guest (stop its vCPUs; the process stays and the control
+ * socket can resume it) on behalf of @by. Main thread.
+ */
+void env_pause(struct dev_env *env, const char *by);
+
+/* Inject an NMI into the boot vCPU. Returns 0 or -errno. Any thread. */
+int env_nmi(struct dev_env *env);
+
 /*
  * Call @ready(@dev, @fd) on the main loop whenever @fd is readable, until
  * env_unwatch_fd().
@@ -155,6 +186,9 @@ void env_unwatch_fd(struct dev_env *env, int fd);
 
 /* Arm @t to fire @delay_ns from now (re-arming moves it); safe from any thread. */
 void env_timer_arm(struct dev_env *env, struct dev_timer *t, u64 delay_ns);
+/* Arm @t for the absolute time @deadline_ns (env_now_ns() clock). */
+void env_timer_arm_at(struct dev_env *env, struct dev_timer *t,
+		      u64 deadline_ns);
 void env_timer_cancel(struct dev_env *env, struct dev_timer *t);
 
 /* CLOCK_MONOTONIC in ns (fake_env: a settable clock). */

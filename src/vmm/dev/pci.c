@@ -61,6 +61,7 @@ struct pci_bus {
 	u32 config_addr;
 	struct pci_dev *slot[PCI_NUM_SLOTS];
 	u32 intx_slots[PCI_MAX_GSI]; /* per GSI: the slots asserting it */
+	u64 next_mem, next_io; /* firmware-style BAR assignment (pci_dev_add) */
 	struct pci_dev host;
 };
 
@@ -431,6 +432,8 @@ int pci_bus_create(struct dev_env *env, struct pci_bus **out)
 	if (!bus)
 		return -ENOMEM;
 	bus->env = env;
+	bus->next_mem = PCI_MMIO32_START;
+	bus->next_io = 0xc000;
 	pthread_mutex_init(&bus->lock, NULL);
 	pthread_mutex_init(&bus->state_lock, NULL);
 	pci_dev_init(&bus->host, PCI_HOST_VENDOR, PCI_HOST_DEVICE,
@@ -500,6 +503,34 @@ static int pci_bus_take_slot(struct pci_bus *bus, struct pci_dev *pd)
 	return 0;
 }
 
+/*
+ * Give each BAR an address, as firmware does before the OS starts
+ * (SeaBIOS pciinit.c): memory BARs from the bottom of the 32-bit window
+ * (the DSDT's PCI0 _CRS), I/O BARs from 0xC000, each naturally aligned.
+ * Decoding stays off until the OS sets the Command bits, as after
+ * firmware; an OS that reassigns them may. Under bus->lock.
+ */
+static void pci_dev_assign_bars(struct pci_bus *bus, struct pci_dev *pd)
+{
+	int i;
+
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *b = &pd->bar[i];
+		u64 *next = b->io ? &bus->next_io : &bus->next_mem;
+		u64 end = b->io ? PCI_IO_LIMIT : PCI_MMIO32_END;
+		u64 addr = ALIGN_UP(*next, b->size);
+		u32 flags;
+
+		if (!b->size || addr + b->size > end)
+			continue;
+		*next = addr + b->size;
+		flags = pci_get(pd->cfg + PCI_BAR(i), 4);
+		pci_put(pd->cfg + PCI_BAR(i), 4, (u32)addr | flags);
+		if (b->mem64)
+			i++; /* the high half stays 0: below 4 GiB */
+	}
+}
+
 int pci_dev_add(struct pci_bus *bus, struct pci_dev *pd)
 {
 	u8 pin = pd->cfg[PCI_INTERRUPT_PIN];
@@ -518,6 +549,7 @@ int pci_dev_add(struct pci_bus *bus, struct pci_dev *pd)
 			pd->cfg[PCI_INTERRUPT_LINE] =
 				PCI_INTX_GSI(pd->slot, pin - 1);
 		pd->bus = bus;
+		pci_dev_assign_bars(bus, pd);
 	}
 	pthread_mutex_unlock(&bus->lock);
 	return ret;
