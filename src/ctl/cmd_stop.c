@@ -2,7 +2,8 @@
 /*
  * The three ways the host stops a guest (DESIGN.md "Signals"), through
  * the control socket: the same as the first SIGTERM, the second SIGTERM
- * and SIGQUIT, with "control" as the requester in vessel's events.
+ * and SIGQUIT, with "control" as the requester in vessel's events; and
+ * pausing and resuming it.
  */
 #include <json-c/json.h>
 
@@ -41,4 +42,14 @@ int cmd_terminate(const struct ctl *ctl)
 int cmd_power_cut(const struct ctl *ctl)
 {
 	return ctl_stop(ctl, "power-cut", "power cut");
+}
+
+int cmd_pause(const struct ctl *ctl)
+{
+	return ctl_stop(ctl, "pause", "paused");
+}
+
+int cmd_resume(const struct ctl *ctl)
+{
+	return ctl_stop(ctl, "resume", "resumed");
 }

@@ -44,6 +44,8 @@ struct ctl_cmd {
 int cmd_power_button(const struct ctl *ctl);
 int cmd_terminate(const struct ctl *ctl);
 int cmd_power_cut(const struct ctl *ctl);
+int cmd_pause(const struct ctl *ctl);
+int cmd_resume(const struct ctl *ctl);
 int cmd_status(const struct ctl *ctl);
 int cmd_events(const struct ctl *ctl);
 
