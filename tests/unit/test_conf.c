@@ -164,6 +164,48 @@ static void test_serial_choices(void **state)
 	}
 }
 
+/* Device option lists: known keys, known words, each key once. */
+static void test_device_lists(void **state)
+{
+	static const struct {
+		const char *value;
+		const char *err; /* NULL: accepted */
+	} cases[] = {
+		{ "model=i6300esb", NULL },
+		{ "action=reset", NULL },
+		{ "model=ib700,action=none", NULL },
+		{ "action=pause,model=i6300esb", NULL },
+		{ "", "watchdog needs model=M,action=A" },
+		{ "model=foo", "'model=foo': model is one of i6300esb|ib700" },
+		{ "model=", "'model=': model is one of" },
+		{ "action=explode", "action is one of terminate|reset" },
+		{ "model", "'model' is not key=value" },
+		{ "timeout=5", "'timeout=5' is not key=value" },
+		{ "model=ib700,model=ib700", "model is given twice" },
+		{ "model=ib700,", NULL }, /* a trailing comma is harmless */
+		{ ",model=ib700", "'' is not key=value" },
+		{ "modelx=ib700", "'modelx=ib700' is not key=value" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "--watchdog", cases[i].value, NULL };
+		struct conf c;
+		int ret = parse(&c, argv);
+
+		if (!cases[i].err) {
+			if (ret)
+				fail_msg("'%s' rejected: %s", cases[i].value,
+					 err);
+		} else if (!ret || !strstr(err, cases[i].err)) {
+			fail_msg("'%s': got %d '%s', want '%s'",
+				 cases[i].value, ret, err, cases[i].err);
+		}
+		conf_free(&c);
+	}
+}
+
 static void test_file(void **state)
 {
 	char *path = write_conf("# a guest\n"
@@ -214,6 +256,8 @@ static void test_bad_files(void **state)
 	expect_file_error("cpus 300\n", "1: cpus: '300' is out of range");
 	expect_file_error("kernel\n", "1: kernel needs a value");
 	expect_file_error("serial telnet\n", "1: serial: 'telnet'");
+	expect_file_error("\nwatchdog model=ib700,action=boom\n",
+			  "2: watchdog: 'action=boom'");
 	assert_int_equal(
 		parse(&c, (const char *[]){ "@/nonexistent/g.conf", NULL }),
 		-EBADMSG);
@@ -250,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_args_and_later_wins),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_serial_choices),
+		cmocka_unit_test(test_device_lists),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_sub_get),
