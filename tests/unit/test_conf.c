@@ -199,8 +199,8 @@ static void test_device_lists(void **state)
 				fail_msg("'%s' rejected: %s", cases[i].value,
 					 err);
 		} else if (!ret || !strstr(err, cases[i].err)) {
-			fail_msg("'%s': got %d '%s', want '%s'",
-				 cases[i].value, ret, err, cases[i].err);
+			fail_msg("'%s': got %d '%s', want '%s'", cases[i].value,
+				 ret, err, cases[i].err);
 		}
 		conf_free(&c);
 	}
