@@ -59,3 +59,20 @@ int strncmp(const char *a, const char *b, size_t n)
 	}
 	return 0;
 }
+
+int str_to_u32(const char *s, u32 *out)
+{
+	u64 v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (u64)(*s - '0');
+		if (v > 0xffffffffull)
+			return -ERANGE;
+	}
+	*out = (u32)v;
+	return 0;
+}

@@ -11,5 +11,7 @@ size_t strlen(const char *s);
 /* Length of @s, at most @max. */
 size_t strnlen(const char *s, size_t max);
 int strncmp(const char *a, const char *b, size_t n);
+/* Decimal digits only: 0, -EINVAL (empty, other characters) or -ERANGE. */
+int str_to_u32(const char *s, u32 *out);
 
 #endif

@@ -18,6 +18,7 @@
 #include "sci.h"
 #include "smp.h"
 #include "trap.h"
+#include "watchdog.h"
 #include "x86.h"
 
 #define CPUS_TIMEOUT_US 2000000
@@ -167,6 +168,13 @@ static __noreturn void sc_crash_loaded(void)
 	power_off(&acpi);
 }
 
+static __noreturn void sc_watchdog(void)
+{
+	need_acpi();
+	need_madt();
+	watchdog_run(&acpi, &madt);
+}
+
 static const struct scenario scenarios[] = {
 	{ "poweroff", sc_poweroff },
 	{ "reboot-acpi", sc_reboot_acpi },
@@ -180,6 +188,7 @@ static const struct scenario scenarios[] = {
 	{ "power-button-ignore", sc_power_button_ignore },
 	{ "panic", sc_panic },
 	{ "crash-loaded", sc_crash_loaded },
+	{ "watchdog", sc_watchdog },
 };
 
 __noreturn void scenario_run(void)

@@ -122,29 +122,22 @@ static void sci_irq(u8 vector)
 	apic_eoi();
 }
 
-/*
- * A machine without a fixed power button (FADT flag PWR_BUTTON, as with
- * vessel's `power-button none`): an OS has nothing to arm and runs on,
- * so only the host can end it.
- */
-static __noreturn void no_power_button(void)
-{
-	probe_info("power-button: none (FADT flag PWR_BUTTON), nothing armed");
-	probe_line("READY power-button");
-	for (;;)
-		sti_hlt();
-}
-
-void sci_wait_power_button(const struct acpi_info *ai,
-			   const struct madt_info *m)
+bool sci_arm_power_button(const struct acpi_info *ai, const struct madt_info *m)
 {
 	u64 en;
 
 	if (ai->fadt_flags & FADT_HW_REDUCED_ACPI)
 		probe_abort("power-button", "HW-reduced ACPI: the power button "
 					    "is a GED event, not a fixed one");
-	if (ai->fadt_flags & FADT_PWR_BUTTON)
-		no_power_button();
+	/*
+	 * A machine without a fixed power button (FADT flag PWR_BUTTON, as
+	 * with vessel's `power-button none`): an OS has nothing to arm.
+	 */
+	if (ai->fadt_flags & FADT_PWR_BUTTON) {
+		probe_info(
+			"power-button: none (FADT flag PWR_BUTTON), nothing armed");
+		return false;
+	}
 	if (!gas_valid(&ai->pm1a_sts))
 		probe_abort("power-button", "FADT has no PM1a_EVT_BLK");
 	if (ai->sci_int > 0xff)
@@ -159,10 +152,23 @@ void sci_wait_power_button(const struct acpi_info *ai,
 	en = pm1_read(&ai->pm1a_en, &ai->pm1b_en);
 	pm1_write("power-button", &ai->pm1a_en, &ai->pm1b_en,
 		  en | PM1_PWRBTN_EN);
+	return true;
+}
+
+bool sci_power_button_pressed(void)
+{
+	return READ_ONCE(pwrbtn_pressed);
+}
+
+void sci_wait_power_button(const struct acpi_info *ai,
+			   const struct madt_info *m)
+{
+	bool armed = sci_arm_power_button(ai, m);
+
 	probe_line("READY power-button");
 	for (;;) {
 		cli();
-		if (READ_ONCE(pwrbtn_pressed))
+		if (armed && sci_power_button_pressed())
 			break;
 		sti_hlt();
 	}

@@ -14,6 +14,19 @@
 void sci_enable_acpi(const struct acpi_info *ai);
 
 /*
+ * Arm the power button as Linux's ACPI core and button driver do: route
+ * the SCI (FADT SCI_INT, after the MADT's overrides) through the I/O
+ * APIC, clear PM1_STS, set PM1_EN.PWRBTN_EN. The SCI handler then
+ * clears PWRBTN_STS and records the press. Returns false, after an INFO
+ * line, on a machine without a fixed power button (FADT flag
+ * PWR_BUTTON); aborts on a HW-reduced one.
+ */
+bool sci_arm_power_button(const struct acpi_info *ai,
+			  const struct madt_info *m);
+/* Has the SCI handler seen PWRBTN_STS since the button was armed? */
+bool sci_power_button_pressed(void);
+
+/*
  * Take the power button as Linux's ACPI core and button driver do: route
  * the SCI (FADT SCI_INT, after the MADT's overrides) through the I/O
  * APIC, clear PM1_STS, set PM1_EN.PWRBTN_EN, print "PROBE READY

@@ -89,11 +89,10 @@ static __noreturn void trap_exception(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
-	trap_handler fn;
+	trap_handler fn = READ_ONCE(handlers[f->vector]);
 
-	if (f->vector < 32)
+	if (f->vector < 32 && !(f->vector == VEC_NMI && fn))
 		trap_exception(f);
-	fn = READ_ONCE(handlers[f->vector]);
 	if (fn)
 		fn((u8)f->vector);
 }

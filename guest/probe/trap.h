@@ -8,6 +8,7 @@
  * take 0x34 and 0x39 as in Linux's old 0x30 + irq scheme; the LAPIC
  * vectors are Linux's.
  */
+#define VEC_NMI 0x02
 #define VEC_PIC_BASE 0x20
 #define VEC_PIC_SPURIOUS1 0x27
 #define VEC_PIC_SPURIOUS2 0x2f
@@ -35,7 +36,11 @@ typedef void (*trap_handler)(u8 vector);
 void trap_init(void);
 /* Load the already built IDT on an AP. */
 void trap_load(void);
-/* Route @vector (one of the VEC_* above) to @fn; NULL ignores it. */
+/*
+ * Route @vector (one of the VEC_* above) to @fn; NULL ignores it. Of the
+ * exceptions only VEC_NMI may have a handler: without one, an NMI is a
+ * FAIL like every other exception.
+ */
 void trap_set_handler(u8 vector, trap_handler fn);
 /* Called from isr.S only. */
 void trap_dispatch(struct trap_frame *f);
