@@ -5,7 +5,8 @@
  *   - launch to the first PROBE line ("PROBE BOOT"),
  *   - the probe's last line before it writes SLP_EN to process exit,
  *   - each VMM's own memory: peak RSS minus the guest RAM it touched,
- *   - a stop request to exit: the power button, the power cut (stop.c).
+ *   - a stop request to exit: the power button, the power cut (stop.c),
+ *   - the watchdog's expiry after the last kick, against its timeout (wdt.c).
  * Runs are interleaved (vessel, q35, microvm, vessel, ...) so that drift
  * on the host hits every VMM alike. The bench reports; it never fails a
  * build because a target is missed (tests judge, not benchmarks).
@@ -997,7 +998,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_init(&b);
-	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit; guest %s, 1 vCPU, %s\n",
+	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit, watchdog expiry; guest %s, 1 vCPU, %s\n",
 	       GUEST_MEM_ARG, b.probe);
 	print_host();
 	print_version("vessel:", b.vessel);
@@ -1016,9 +1017,12 @@ int main(void)
 		bench_round(&b, i, true);
 	for (i = 0; i < b.runs; i++)
 		stop_round(&b, i);
+	for (i = 0; i < b.runs; i++)
+		wdt_round(&b, i);
 	print_table(&b);
 	print_targets(&b);
 	stop_print(&b);
+	wdt_print(&b);
 	print_notes(&b);
 	print_samples(&b);
 	return 0;

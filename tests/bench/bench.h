@@ -5,8 +5,8 @@
 /*
  * make bench: the process machinery (struct run: one VMM process, its
  * console and its event lines timed on the bench's clock), statistics
- * and table cells shared by bench.c (boot, S5, memory) and stop.c (the
- * power button and the power cut).
+ * and table cells shared by bench.c (boot, S5, memory), stop.c (the
+ * power button and the power cut) and wdt.c (watchdog expiry).
  */
 
 #include <stdbool.h>
@@ -67,6 +67,8 @@ struct vmm {
 	struct series pb_total, pb_press, pb_ack, pb_guest, pb_exit, pb_own;
 	struct series pb_mono_exit, pb_teardown;
 	struct series cut_total, cut_seen, cut_rest, cut_sig;
+	/* wdt.c: last kick to exit and to the expiry event, minus timeout */
+	struct series wdt_late, wdt_event;
 };
 
 /* An event line (vessel's --events, QEMU's QMP) and when it came. */
@@ -148,5 +150,8 @@ void cell_ratio(struct series *a, struct series *b, char *buf, size_t size);
 /* stop.c: one round of the power-button and power-cut runs; the tables. */
 void stop_round(struct bench *b, int i);
 void stop_print(struct bench *b);
+/* wdt.c: one round of the watchdog expiry runs; the table. */
+void wdt_round(struct bench *b, int i);
+void wdt_print(struct bench *b);
 
 #endif
