@@ -125,10 +125,12 @@ int ctl_read_line(struct ctl_conn *c, char **line, int timeout_ms)
 	char *nl;
 	int ret;
 
-	/* Forget the line returned last time. */
-	memmove(c->buf, c->buf + c->used, c->len - c->used);
-	c->len -= c->used;
-	c->used = 0;
+	/* Forget the line returned last time (none yet: no buffer either). */
+	if (c->used) {
+		memmove(c->buf, c->buf + c->used, c->len - c->used);
+		c->len -= c->used;
+		c->used = 0;
+	}
 	while (!(nl = c->len ? memchr(c->buf, '\n', c->len) : NULL)) {
 		ret = ctl_fill(c, timeout_ms);
 		if (ret == -EAGAIN)
