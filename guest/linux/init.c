@@ -9,6 +9,16 @@
  *   wait              start acpid, print "ready", wait for a shutdown
  *   wait-noacpid      the same without the button driver and acpid: nothing
  *                     arms or handles the ACPI power button
+ *   watchdog-stop-kicking
+ *                     busybox watchdog kicks /dev/watchdog every second for
+ *                     a few timeouts, then is killed (SIGKILL: no magic
+ *                     close, the timer keeps running); wait for the expiry
+ *   watchdog-magic-close
+ *                     the same, but busybox watchdog is stopped with SIGTERM
+ *                     (it writes the magic 'V' and closes, which stops the
+ *                     timer); then stay up for a few timeouts and power off
+ * The watchdog tests take vessel.watchdog=i6300esb|ib700 (the model, whose
+ * driver alone is loaded) and vessel.watchdog_timeout=<s> (2).
  * Unknown tests power off.
  *
  * As PID 1 it also does the ordinary shutdown that busybox's halt, poweroff
@@ -31,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -43,6 +54,9 @@
 
 #define MARK "VESSEL-GUEST: "
 #define ACPID_PID "/run/acpid.pid"
+/* busybox watchdog writes /var/run/watchdog.pid once it has armed it. */
+#define WATCHDOG_PID "/var/run/watchdog.pid"
+#define WATCHDOG_DEV "/dev/watchdog"
 #define SHUTDOWN_DIR "/etc/shutdown.d"
 #define MAX_MOUNTS 64
 
@@ -51,7 +65,38 @@ enum {
 	ACPID_START_MS = 5000,
 	SCRIPT_MS = 5000, /* each /etc/shutdown.d script */
 	TERM_GRACE_MS = 2000, /* from SIGTERM to SIGKILL, and after it */
+	WATCHDOG_START_MS = 5000,
 };
+
+/* klogctl(2) actions (the kernel's; glibc's <sys/klog.h> has no names). */
+enum { SYSLOG_ACTION_READ_ALL = 3, SYSLOG_ACTION_SIZE_BUFFER = 10 };
+
+/* The watchdog tests: kick for, then stay up for, this many timeouts. */
+enum { WATCHDOG_PERIODS = 3, WATCHDOG_DEFAULT_TIMEOUT_S = 2 };
+
+/*
+ * vessel's watchdog models and their Linux drivers. Only the driver of the
+ * model in vessel.watchdog= is loaded: ib700wdt cannot detect its ISA board
+ * (it always registers), and both want /dev/watchdog's misc minor, so the
+ * one loaded makes /dev/watchdog the device under test.
+ */
+static const struct watchdog_model {
+	const char *name; /* vessel's --watchdog model= */
+	const char *module; /* the driver's file */
+	const char *log; /* in each of the driver's kernel messages */
+} watchdog_models[] = {
+	{ "i6300esb", "i6300esb.ko", "i6300ESB" },
+	{ "ib700", "ib700wdt.ko", "ib700wdt" },
+};
+
+#define N_WATCHDOG_MODELS (sizeof(watchdog_models) / sizeof(watchdog_models[0]))
+
+/* What the kernel command line asks (vessel.test= and its parameters). */
+static struct {
+	char test[64];
+	const struct watchdog_model *watchdog; /* NULL: none loaded */
+	int watchdog_timeout_s;
+} want;
 
 /*
  * What PID 1 waits for, blocked from the start so none is lost: busybox's
@@ -107,8 +152,20 @@ static void open_console(void)
 		close(fd);
 }
 
-/* Loads the modules in /etc/modules, in order, except a file named @skip. */
-static void load_modules(const char *skip)
+/* Should /init load the module file @base (a name in /etc/modules)? */
+static bool module_wanted(const char *base)
+{
+	/* Without the button driver nothing sets PM1_EN.PWRBTN_EN. */
+	if (!strcmp(want.test, "wait-noacpid") && !strcmp(base, "button.ko"))
+		return false;
+	for (size_t i = 0; i < N_WATCHDOG_MODELS; i++)
+		if (!strcmp(base, watchdog_models[i].module))
+			return want.watchdog == &watchdog_models[i];
+	return true;
+}
+
+/* Loads the modules in /etc/modules that are wanted, in order. */
+static void load_modules(void)
 {
 	char path[256];
 	FILE *list = fopen("/etc/modules", "r");
@@ -122,7 +179,7 @@ static void load_modules(const char *skip)
 		path[strcspn(path, "\n")] = '\0';
 		base = strrchr(path, '/');
 		base = base ? base + 1 : path;
-		if (!path[0] || (skip && !strcmp(base, skip)))
+		if (!path[0] || !module_wanted(base))
 			continue;
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0))
@@ -133,11 +190,11 @@ static void load_modules(const char *skip)
 	fclose(list);
 }
 
-/* Copies the value of vessel.test= into @buf; "" when absent. */
-static void read_test(char *buf, size_t size)
+/* Copies the value of @key (e.g. "vessel.test=") into @buf; "" if absent. */
+static void read_param(const char *key, char *buf, size_t size)
 {
-	static const char key[] = "vessel.test=";
 	char cmdline[4096];
+	size_t key_len = strlen(key);
 	const char *p;
 	ssize_t n = 0;
 	int fd = open("/proc/cmdline", O_RDONLY);
@@ -148,13 +205,31 @@ static void read_test(char *buf, size_t size)
 	}
 	cmdline[n > 0 ? n : 0] = '\0';
 	buf[0] = '\0';
-	for (p = cmdline; (p = strstr(p, key)); p += sizeof(key) - 1) {
+	for (p = cmdline; (p = strstr(p, key)); p += key_len) {
 		if (p == cmdline || p[-1] == ' ') {
-			p += sizeof(key) - 1;
+			p += key_len;
 			snprintf(buf, size, "%.*s", (int)strcspn(p, " \n"), p);
 			return;
 		}
 	}
+}
+
+/* Fills want from vessel.test=, vessel.watchdog= and its timeout. */
+static void read_wanted(void)
+{
+	char model[32], timeout[16];
+
+	read_param("vessel.test=", want.test, sizeof(want.test));
+	read_param("vessel.watchdog=", model, sizeof(model));
+	read_param("vessel.watchdog_timeout=", timeout, sizeof(timeout));
+	for (size_t i = 0; i < N_WATCHDOG_MODELS; i++)
+		if (!strcmp(model, watchdog_models[i].name))
+			want.watchdog = &watchdog_models[i];
+	if (model[0] && !want.watchdog)
+		say(MARK "error: unknown vessel.watchdog='%s'", model);
+	want.watchdog_timeout_s = atoi(timeout);
+	if (want.watchdog_timeout_s <= 0)
+		want.watchdog_timeout_s = WATCHDOG_DEFAULT_TIMEOUT_S;
 }
 
 static long long now_ms(void)
@@ -163,6 +238,14 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }
 
 /* Forks and execs @argv with the signal mask init started with. */
@@ -241,6 +324,25 @@ static void sysrq_crash(void)
 }
 
 /*
+ * Waits until daemon @pid writes its pid file @path, which it does once it
+ * is ready; false (and says so) if it exits first or takes over @limit_ms.
+ */
+static bool wait_pidfile(pid_t pid, const char *path, const char *what,
+			 int limit_ms)
+{
+	long long deadline = now_ms() + limit_ms;
+
+	while (pid > 0 && access(path, F_OK)) {
+		if (waitpid(pid, NULL, WNOHANG) == pid || now_ms() > deadline) {
+			say(MARK "error: %s did not start", what);
+			return false;
+		}
+		usleep(10000);
+	}
+	return pid > 0;
+}
+
+/*
  * busybox acpid reads the input devices of the button driver and runs
  * /etc/acpi/power on KEY_POWER (/etc/acpid.conf). It opens them before it
  * writes its pid file: until then a press would be lost, so wait for it.
@@ -249,18 +351,9 @@ static void start_acpid(void)
 {
 	const char *const argv[] = { "/sbin/acpid", "-d", "-p", ACPID_PID,
 				     NULL };
-	long long deadline = now_ms() + ACPID_START_MS;
-	pid_t pid;
 
 	mkdir("/run", 0755);
-	pid = spawn(argv);
-	while (pid > 0 && access(ACPID_PID, F_OK)) {
-		if (waitpid(pid, NULL, WNOHANG) == pid || now_ms() > deadline) {
-			say(MARK "error: acpid did not start");
-			return;
-		}
-		usleep(10000);
-	}
+	wait_pidfile(spawn(argv), ACPID_PID, "acpid", ACPID_START_MS);
 }
 
 /* Runs /etc/shutdown.d/@name if it is an executable file, bounded. */
@@ -380,6 +473,109 @@ static void wait_for_shutdown(void)
 	}
 }
 
+/*
+ * Prints the kernel's messages that contain @needle (a driver's probe
+ * lines): quiet keeps info messages off the console, the harness wants them.
+ */
+static void say_kernel_log(const char *needle)
+{
+	int size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+	char *buf = size > 0 ? malloc(size + 1) : NULL;
+	int n = buf ? klogctl(SYSLOG_ACTION_READ_ALL, buf, size) : -1;
+
+	for (char *line = buf, *end; n > 0 && line < buf + n; line = end + 1) {
+		end = memchr(line, '\n', buf + n - line);
+		if (!end)
+			end = buf + n;
+		*end = '\0';
+		if (line[0] == '<' && strchr(line, '>'))
+			line = strchr(line, '>') + 1; /* the <level> */
+		if (strstr(line, needle))
+			say(MARK "dmesg: %s", line);
+	}
+	free(buf);
+}
+
+/*
+ * Starts busybox watchdog on /dev/watchdog: it sets the timeout, kicks at
+ * once and then every second. Returns its pid once it has armed the timer,
+ * or -1 (and says why).
+ */
+static pid_t start_watchdog(int timeout_s)
+{
+	char timeout[16];
+	/* -F: in the foreground, -T: the timeout, -t: the kick period. */
+	const char *const argv[] = {
+		"/sbin/watchdog", "-F", "-T", timeout, "-t", "1",
+		WATCHDOG_DEV,	  NULL,
+	};
+	pid_t pid;
+
+	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
+	if (access(WATCHDOG_DEV, F_OK)) {
+		say(MARK "error: no " WATCHDOG_DEV ": %s", strerror(errno));
+		return -1;
+	}
+	mkdir("/run", 0755);
+	mkdir("/var", 0755);
+	symlink("../run", "/var/run");
+	pid = spawn(argv);
+	if (!wait_pidfile(pid, WATCHDOG_PID, "watchdog", WATCHDOG_START_MS))
+		return -1;
+	return pid;
+}
+
+/* Stops busybox watchdog @pid with @sig and reaps it; its exit status. */
+static int stop_watchdog(pid_t pid, int sig)
+{
+	long long deadline = now_ms() + TERM_GRACE_MS;
+	int status = -1;
+
+	kill(pid, sig);
+	while (waitpid(pid, &status, WNOHANG) == 0 && now_ms() < deadline)
+		usleep(10000);
+	return status;
+}
+
+/*
+ * The watchdog tests. The daemon kicks through WATCHDOG_PERIODS timeouts
+ * (the guest must survive them), then stops: SIGKILL leaves the timer
+ * running, to expire; SIGTERM makes busybox write the magic 'V' before it
+ * closes, which stops the timer (Debian's kernels have nowayout off).
+ */
+static void watchdog_test(bool magic_close)
+{
+	int timeout = want.watchdog_timeout_s;
+	int kick_ms = WATCHDOG_PERIODS * timeout * 1000;
+	pid_t pid;
+	int status;
+
+	if (!want.watchdog) {
+		say(MARK "error: no vessel.watchdog=");
+		return;
+	}
+	say_kernel_log(want.watchdog->log);
+	pid = start_watchdog(timeout);
+	if (pid < 0)
+		return;
+	say(MARK "watchdog kicking: %s, timeout %d s", want.watchdog->name,
+	    timeout);
+	if (reap_until(pid, now_ms() + kick_ms)) {
+		say(MARK "error: watchdog exited while kicking");
+		return;
+	}
+	say(MARK "watchdog kicked for %d s", kick_ms / 1000);
+	status = stop_watchdog(pid, magic_close ? SIGTERM : SIGKILL);
+	if (!magic_close) {
+		say(MARK "watchdog stopped kicking");
+		wait_for_shutdown(); /* until the expiry's action ends the VM */
+	}
+	say(MARK "watchdog closed with magic 'V' (exit status %#x)", status);
+	sleep_ms(kick_ms);
+	say(MARK "watchdog quiet for %d s", kick_ms / 1000);
+	power(RB_POWER_OFF, "poweroff");
+}
+
 /* What the guest kernel found: the harness checks CPUs and memory. */
 static void say_machine(void)
 {
@@ -404,7 +600,7 @@ static void block_signals(void)
 int main(void)
 {
 	struct utsname uts;
-	char test[64];
+	const char *test = want.test;
 
 	block_signals();
 	mount_fs("devtmpfs", "/dev");
@@ -415,9 +611,8 @@ int main(void)
 	uname(&uts);
 	say(MARK "init %s", uts.release);
 	say_machine();
-	read_test(test, sizeof(test));
-	/* Without the button driver nothing sets PM1_EN.PWRBTN_EN. */
-	load_modules(strcmp(test, "wait-noacpid") ? NULL : "button.ko");
+	read_wanted();
+	load_modules();
 
 	if (!strcmp(test, "poweroff")) {
 		power(RB_POWER_OFF, "poweroff");
@@ -433,6 +628,10 @@ int main(void)
 			start_acpid();
 		say(MARK "ready");
 		wait_for_shutdown();
+	} else if (!strcmp(test, "watchdog-stop-kicking")) {
+		watchdog_test(false);
+	} else if (!strcmp(test, "watchdog-magic-close")) {
+		watchdog_test(true);
 	} else {
 		say(MARK "error: unknown vessel.test='%s'", test);
 		power(RB_POWER_OFF, "poweroff");
