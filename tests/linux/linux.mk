@@ -3,7 +3,8 @@
 # the rule for $(BUILD)/vessel-static. Alone, with another vessel:
 #   make -f tests/linux/linux.mk VESSEL=build/linux/kvmcheck test-linux
 # Needs: busybox-static cpio libcmocka-dev, and qemu-system-x86 where
-# /dev/kvm has no VT-x/AMD-V behind it (the nested harness).
+# /dev/kvm has no VT-x/AMD-V behind it (the nested harness); xz-utils is
+# optional (the generic kernel's vmlinux, ~2 s quicker per boot nested).
 
 BUILD ?= build
 LINUX_OUT := $(BUILD)/linux

@@ -2,6 +2,9 @@
 /*
  * make test-linux: vessel boots Debian's own cloud kernel with a busybox
  * initramfs whose /init (guest/linux/init.c) does what vessel.test= asks.
+ * The watchdog rows boot Debian's generic kernel of the same version: the
+ * cloud kernel has no i6300esb or ib700wdt driver (and boots faster, so
+ * the other rows keep it).
  *
  * Where the CPU has VT-x/AMD-V, vessel runs here. Where /dev/kvm is PVM
  * (no hardware virtualization), vessel runs inside an outer VM that QEMU
@@ -17,6 +20,7 @@
  *   VESSEL_LINUX_APPEND   more words for the guest's kernel command line
  *                         (loglevel=8: its whole boot log, slowly)
  *   VESSEL_LINUX_VERBOSE  1: copy the console to stderr as it comes
+ *   VESSEL_LINUX_KERNEL   generic: every row boots the generic kernel
  * Usage: test_linux [--demo] [SCENARIO...]
  *
  * A scenario may signal vessel as a host would: after a console marker,
@@ -72,20 +76,25 @@ struct send {
 	int delay_s;
 };
 
+/* The guest kernels: fetch-kernel's flavours. */
+enum flavour { CLOUD, GENERIC, N_FLAVOURS };
+
 /*
  * One row per scenario: the guest's /init does @test, vessel gets @send,
  * must exit with @exit_code, and the console must show @markers in this
  * order and none of @absent (substrings of lines); so must vessel's event
  * lines with @events and @no_events. @args are extra vessel arguments, as
- * sh words.
+ * sh words; @cmdline extra words for the guest's kernel command line.
  */
 struct scenario {
 	const char *name;
+	enum flavour kernel;
 	const char *args;
 	const char *test;
+	const char *cmdline;
 	struct send send;
 	int exit_code;
-	const char *markers[8];
+	const char *markers[10];
 	const char *absent[3];
 	const char *events[8];
 	const char *no_events[3];
@@ -104,6 +113,19 @@ struct scenario {
 		GUEST "shutdown: begin",                                       \
 		GUEST "shutdown script 50-marker ran", GUEST "shutdown: done", \
 		GUEST "poweroff"
+
+/* The i6300esb driver found vessel's device (printed from dmesg by init). */
+#define I6300ESB_PROBED \
+	GUEST "dmesg: ", "i6300ESB timer", "initialized. heartbeat="
+
+/*
+ * busybox watchdog kicked through a few timeouts, was killed without the
+ * magic close, and the watchdog core left the timer running.
+ */
+#define WATCHDOG_STOP_KICKING                                             \
+	GUEST "watchdog kicking: i6300esb", GUEST "watchdog kicked for ", \
+		"watchdog0: watchdog did not stop!",                      \
+		GUEST "watchdog stopped kicking"
 
 static const struct scenario scenarios[] = {
 	{
@@ -184,6 +206,72 @@ static const struct scenario scenarios[] = {
 		.events = { EV("panic"), EV("exit") },
 		.demo = true,
 	},
+	{
+		/* busybox watchdog kicks, then is killed: the timer runs out. */
+		.name = "watchdog-i6300esb",
+		.kernel = GENERIC,
+		.args = "--watchdog model=i6300esb,action=terminate",
+		.test = "watchdog-stop-kicking",
+		.cmdline = "vessel.watchdog=i6300esb",
+		.exit_code = EXIT_WATCHDOG,
+		.markers = { I6300ESB_PROBED, WATCHDOG_STOP_KICKING },
+		.events = { EV("watchdog-started"), "\"model\":\"i6300esb\"",
+			    EV("watchdog-expired"), "\"action\":\"terminate\"",
+			    EV("watchdog"), "\"by\":\"i6300esb\"", EV("exit") },
+		.demo = true,
+	},
+	{
+		.name = "watchdog-ib700-reset",
+		.kernel = GENERIC,
+		.args = "--watchdog model=ib700,action=reset",
+		.test = "watchdog-stop-kicking",
+		.cmdline = "vessel.watchdog=ib700",
+		.exit_code = EXIT_REBOOT,
+		.markers = { GUEST "dmesg: ", "ib700wdt: WDT driver for IB700",
+			     GUEST "watchdog kicking: ib700",
+			     GUEST "watchdog kicked for ",
+			     "ib700wdt: WDT device closed unexpectedly",
+			     GUEST "watchdog stopped kicking" },
+		.events = { EV("watchdog-started"), "\"model\":\"ib700\"",
+			    EV("watchdog-expired"), "\"action\":\"reset\"",
+			    EV("reboot-requested"), "\"by\":\"watchdog-ib700\"",
+			    EV("exit") },
+		.demo = true,
+	},
+	{
+		/* busybox writes the magic 'V' and closes: the timer stops. */
+		.name = "watchdog-magic-close",
+		.kernel = GENERIC,
+		.args = "--watchdog model=i6300esb,action=terminate",
+		.test = "watchdog-magic-close",
+		.cmdline = "vessel.watchdog=i6300esb",
+		.exit_code = EXIT_POWEROFF,
+		.markers = { I6300ESB_PROBED,
+			     GUEST "watchdog closed with magic 'V' "
+				   "(exit status 0)",
+			     GUEST "watchdog quiet for ", GUEST "poweroff" },
+		.absent = { "watchdog did not stop" },
+		.events = { EV("watchdog-started"), EV("watchdog-stopped"),
+			    EV("s5"), EV("exit") },
+		.no_events = { EV("watchdog-expired"), EV("watchdog") },
+	},
+	{
+		/*
+		 * An NMI the kernel cannot explain panics it: pvpanic. The
+		 * panic in NMI context only reaches the console after the
+		 * panic notifiers, pvpanic's among them, so vessel has ended
+		 * before: the events tell the story.
+		 */
+		.name = "watchdog-nmi",
+		.kernel = GENERIC,
+		.args = "--watchdog model=i6300esb,action=nmi",
+		.test = "watchdog-stop-kicking",
+		.cmdline = "vessel.watchdog=i6300esb unknown_nmi_panic",
+		.exit_code = EXIT_PANIC,
+		.markers = { I6300ESB_PROBED, WATCHDOG_STOP_KICKING },
+		.events = { EV("watchdog-expired"), "\"action\":\"nmi\"",
+			    EV("panic"), EV("exit") },
+	},
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -197,12 +285,16 @@ static const struct scenario scenarios[] = {
  */
 static const char guest_cmdline[] = "console=ttyS0 panic=-1 quiet";
 /*
- * Modules the guest's initramfs loads (resolved through modules.dep): the
+ * Modules the guest's initramfs holds (resolved through modules.dep): the
  * ACPI power button and the input device acpid reads it from, and the
- * pvpanic driver for the ACPI QEMU0001 device.
+ * pvpanic driver for the ACPI QEMU0001 device; the generic kernel's also
+ * the watchdog drivers, of which /init loads the one vessel.watchdog= names.
  */
-static const char *const guest_modules[] = { "button", "evdev", "pvpanic-mmio",
+static const char *const cloud_modules[] = { "button", "evdev", "pvpanic-mmio",
 					     NULL };
+static const char *const generic_modules[] = { "button",       "evdev",
+					       "pvpanic-mmio", "i6300esb",
+					       "ib700wdt",     NULL };
 /* Files of the guest's /etc, as mkinitramfs SRC=DEST arguments. */
 #define ROOTFS "guest/linux/rootfs/"
 static const char *const guest_files[] = {
@@ -210,6 +302,18 @@ static const char *const guest_files[] = {
 	ROOTFS "etc/acpi/power=etc/acpi/power",
 	ROOTFS "etc/shutdown.d/50-marker=etc/shutdown.d/50-marker",
 	NULL,
+};
+
+/* A guest kernel, its initramfs and (nested) the outer VM's base archive. */
+struct guest_kernel {
+	const char *flavour; /* fetch-kernel's argument */
+	const char *const *modules;
+	bool wanted; /* some scenario to run boots it */
+	char kdir[PATH_MAX]; /* the unpacked kernel package */
+	const char *release;
+	char kernel[PATH_MAX + 64];
+	char initrd[PATH_MAX];
+	char base[PATH_MAX]; /* nested: the cached outer archive */
 };
 
 /* What every scenario shares; filled once by harness_setup(). */
@@ -221,11 +325,18 @@ static struct {
 	bool verbose;
 	bool ready; /* harness_setup() succeeded */
 	int timeout_s;
-	char kdir[PATH_MAX]; /* the unpacked kernel package */
-	const char *release;
-	char kernel[PATH_MAX + 64];
-	char base[PATH_MAX]; /* nested: the cached outer archive */
-} h;
+	/* The outer VM (nested) boots the cloud kernel, always fetched. */
+	struct guest_kernel kernels[N_FLAVOURS];
+} h = {
+	.kernels = {
+		[CLOUD] = { .flavour = "cloud", .modules = cloud_modules,
+			    .wanted = true },
+		[GENERIC] = { .flavour = "generic",
+			      .modules = generic_modules },
+	},
+};
+
+#define OUTER_KERNEL (&h.kernels[CLOUD])
 
 /* Console strings whose first arrival time is reported. */
 enum { AT_KVM, AT_INIT, AT_SIGNAL, N_TIMED };
@@ -262,6 +373,14 @@ static const char *env_or(const char *name, const char *def)
 	const char *v = getenv(name);
 
 	return v && *v ? v : def;
+}
+
+/* The guest kernel that scenario @s boots. */
+static struct guest_kernel *kernel_of(const struct scenario *s)
+{
+	if (!strcmp(env_or("VESSEL_LINUX_KERNEL", ""), "generic"))
+		return &h.kernels[GENERIC];
+	return &h.kernels[s->kernel];
 }
 
 /* Fork and exec @argv; stdout to @out_fd when >= 0. Returns the pid. */
@@ -354,44 +473,60 @@ static bool is_static(const char *path)
 	return ok;
 }
 
-static int fetch_kernel(void)
+static int fetch_kernel(struct guest_kernel *k)
 {
-	FILE *p = popen("guest/linux/fetch-kernel --path", "r");
-	bool ok = p && fgets(h.kdir, sizeof(h.kdir), p);
+	char cmd[64];
+	FILE *p;
+	bool ok;
 
+	snprintf(cmd, sizeof(cmd), "guest/linux/fetch-kernel --path %s",
+		 k->flavour);
+	p = popen(cmd, "r");
+	ok = p && fgets(k->kdir, sizeof(k->kdir), p);
 	if (p && pclose(p) != 0)
 		ok = false;
 	if (!ok)
 		return -1;
-	h.kdir[strcspn(h.kdir, "\n")] = '\0';
-	h.release = strrchr(h.kdir, '/') + 1;
-	snprintf(h.kernel, sizeof(h.kernel), "%s/boot/vmlinuz-%s", h.kdir,
-		 h.release);
+	k->kdir[strcspn(k->kdir, "\n")] = '\0';
+	k->release = strrchr(k->kdir, '/') + 1;
+	/* An ELF vmlinux (the generic kernel's) saves unpacking the bzImage. */
+	snprintf(k->kernel, sizeof(k->kernel), "%s/boot/vmlinux-%s", k->kdir,
+		 k->release);
+	if (access(k->kernel, R_OK))
+		snprintf(k->kernel, sizeof(k->kernel), "%s/boot/vmlinuz-%s",
+			 k->kdir, k->release);
+	snprintf(k->initrd, sizeof(k->initrd), BUILD "/%s/guest.cpio",
+		 k->release);
+	snprintf(k->base, sizeof(k->base), BUILD "/%s/outer-base.cpio",
+		 k->release);
 	return 0;
 }
 
 /* The guest's initramfs, cached by mkinitramfs. */
-static int pack_guest(const char *initrd)
+static int pack_guest(const struct guest_kernel *k)
 {
-	const char *argv[24] = { "guest/linux/mkinitramfs", initrd, h.kdir,
+	const char *argv[24] = { "guest/linux/mkinitramfs", k->initrd, k->kdir,
 				 BUILD "/init" };
 	size_t n = 4;
 
 	for (size_t i = 0; guest_files[i] && n < 23; i++)
 		argv[n++] = guest_files[i];
-	for (size_t i = 0; guest_modules[i] && n < 23; i++)
-		argv[n++] = guest_modules[i];
+	for (size_t i = 0; k->modules[i] && n < 23; i++)
+		argv[n++] = k->modules[i];
 	argv[n] = NULL;
 	return run_tool(argv);
 }
 
-/* The outer VM's cached base archive: all but vessel and the scenario. */
-static int pack_outer(const char *initrd)
+/*
+ * The outer VM's cached base archive for guest kernel @k: all but vessel
+ * and the scenario. Its kvm modules are the outer (cloud) kernel's.
+ */
+static int pack_outer(const struct guest_kernel *k)
 {
 	char kernel_to[PATH_MAX + 80], initrd_to[PATH_MAX + 16];
 	const char *argv[] = { "guest/linux/mkinitramfs",
-			       h.base,
-			       h.kdir,
+			       k->base,
+			       OUTER_KERNEL->kdir,
 			       "tests/linux/outer-init",
 			       BUILD "/kvmcheck=bin/kvmcheck",
 			       kernel_to,
@@ -399,14 +534,30 @@ static int pack_outer(const char *initrd)
 			       "kvm-amd",
 			       NULL };
 
-	snprintf(kernel_to, sizeof(kernel_to), "%s=guest/vmlinuz", h.kernel);
-	snprintf(initrd_to, sizeof(initrd_to), "%s=guest/initrd", initrd);
+	snprintf(kernel_to, sizeof(kernel_to), "%s=guest/kernel", k->kernel);
+	snprintf(initrd_to, sizeof(initrd_to), "%s=guest/initrd", k->initrd);
 	return run_tool(argv);
+}
+
+/* Fetches each wanted guest kernel and packs its archives; 0 or -1. */
+static int prepare_kernels(void)
+{
+	mkdir(BUILD "/run", 0755);
+	for (size_t i = 0; i < N_FLAVOURS; i++) {
+		struct guest_kernel *k = &h.kernels[i];
+
+		if (k->wanted && (fetch_kernel(k) || pack_guest(k)))
+			return -1;
+	}
+	/* pack_outer() takes the outer VM's kernel: all fetched first. */
+	for (size_t i = 0; h.nested && i < N_FLAVOURS; i++)
+		if (h.kernels[i].wanted && pack_outer(&h.kernels[i]))
+			return -1;
+	return 0;
 }
 
 static int harness_setup(void **state)
 {
-	char initrd[PATH_MAX];
 	const char *mode = getenv("VESSEL_LINUX_MODE");
 	double t0 = now();
 
@@ -430,19 +581,15 @@ static int harness_setup(void **state)
 			h.vessel);
 		return -1;
 	}
-	if (fetch_kernel())
-		return -1;
-	mkdir(BUILD "/run", 0755);
-	snprintf(initrd, sizeof(initrd), BUILD "/%s/guest.cpio", h.release);
-	snprintf(h.base, sizeof(h.base), BUILD "/%s/outer-base.cpio",
-		 h.release);
-	if (pack_guest(initrd) || (h.nested && pack_outer(initrd)))
+	if (prepare_kernels())
 		return -1;
 	h.ready = true;
-	printf("linux: kernel %s, %s mode%s%s, vessel %s, ready in %.1f s\n",
-	       h.release, h.nested ? "nested" : "direct",
-	       h.nested ? ", outer CPU " : "", h.nested ? h.cpu : "", h.vessel,
-	       now() - t0);
+	printf("linux: kernel %s%s%s, %s mode%s%s, vessel %s, ready in %.1f s\n",
+	       h.kernels[CLOUD].release,
+	       h.kernels[GENERIC].wanted ? " and " : "",
+	       h.kernels[GENERIC].wanted ? h.kernels[GENERIC].release : "",
+	       h.nested ? "nested" : "direct", h.nested ? ", outer CPU " : "",
+	       h.nested ? h.cpu : "", h.vessel, now() - t0);
 	return 0;
 }
 
@@ -490,24 +637,27 @@ static void write_nested_send(FILE *f, const struct send *s)
 static int write_scenario(const struct scenario *s, const char *path,
 			  const char *events)
 {
+	const struct guest_kernel *k = kernel_of(s);
 	char cmdline[1024];
 	FILE *f = fopen(path, "w");
 
 	if (!f)
 		return -1;
-	snprintf(cmdline, sizeof(cmdline), "%s vessel.test=%s%s%s",
-		 guest_cmdline, s->test, *h.append ? " " : "", h.append);
+	snprintf(cmdline, sizeof(cmdline), "%s vessel.test=%s%s%s%s%s",
+		 guest_cmdline, s->test, s->cmdline ? " " : "",
+		 s->cmdline ? s->cmdline : "", *h.append ? " " : "", h.append);
 	if (h.nested) {
 		if (s->send.sig)
 			fputs("mkfifo /console.fifo\n", f);
-		fputs("vessel --kernel /guest/vmlinuz --initrd /guest/initrd",
+		fputs("vessel --kernel /guest/kernel --initrd /guest/initrd",
 		      f);
 	} else {
 		fputs("exec ", f);
 		sh_quote(f, h.vessel);
 		fputs(" --kernel ", f);
-		sh_quote(f, h.kernel);
-		fprintf(f, " --initrd " BUILD "/%s/guest.cpio", h.release);
+		sh_quote(f, k->kernel);
+		fputs(" --initrd ", f);
+		sh_quote(f, k->initrd);
 	}
 	fputs(" --cmdline ", f);
 	sh_quote(f, cmdline);
@@ -790,16 +940,19 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 			       "none",
 			       "-no-reboot",
 			       "-kernel",
-			       h.kernel,
+			       OUTER_KERNEL->kernel,
 			       "-initrd",
 			       outer,
 			       "-append",
 			       "console=ttyS0 panic=-1 quiet",
 			       NULL };
 	const char *direct[] = { "sh", scen, NULL };
-	const char *mkouter[] = {
-		"tests/linux/mkouter", outer, h.base, h.vessel, scen, NULL
-	};
+	const char *mkouter[] = { "tests/linux/mkouter",
+				  outer,
+				  kernel_of(s)->base,
+				  h.vessel,
+				  scen,
+				  NULL };
 	struct run r;
 	char *events;
 	int code;
@@ -880,6 +1033,9 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "--demo")) {
+		for (size_t i = 0; i < N_SCENARIOS; i++)
+			if (scenarios[i].demo)
+				kernel_of(&scenarios[i])->wanted = true;
 		if (harness_setup(NULL))
 			return 1;
 		return demo();
@@ -887,6 +1043,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_SCENARIOS; i++) {
 		if (!wanted(scenarios[i].name, argc, argv))
 			continue;
+		kernel_of(&scenarios[i])->wanted = true;
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(
 			test_scenario, (void *)&scenarios[i]);
 		tests[n++].name = scenarios[i].name;
