@@ -149,6 +149,11 @@ void cell_ratio(struct series *a, struct series *b, char *buf, size_t size);
 
 /* stop.c: one round of the power-button and power-cut runs; the tables. */
 void stop_round(struct bench *b, int i);
+/*
+ * stop.c: connect to QEMU's QMP socket at @path and leave capabilities
+ * negotiation; the fd, or -errno.
+ */
+int qmp_open(const char *path);
 void stop_print(struct bench *b);
 /* wdt.c: one round of the watchdog expiry runs; the table. */
 void wdt_round(struct bench *b, int i);

@@ -77,7 +77,7 @@ static int qmp_send(int fd, const char *cmd)
  * Connect to QEMU's QMP socket and leave capabilities negotiation: read
  * the greeting, send qmp_capabilities, read its reply. The fd, or -errno.
  */
-static int qmp_open(const char *path)
+int qmp_open(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	char line[LINE_LEN];
