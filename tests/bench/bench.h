@@ -154,6 +154,9 @@ void stop_round(struct bench *b, int i);
  * negotiation; the fd, or -errno.
  */
 int qmp_open(const char *path);
+/* stop.c: a two-VMM row (median, ratio) and its min..max (n) line. */
+void print_row2(const char *name, struct series *a, struct vmm *va,
+		struct series *q, struct vmm *vq);
 void stop_print(struct bench *b);
 /* wdt.c: one round of the watchdog expiry runs; the table. */
 void wdt_round(struct bench *b, int i);

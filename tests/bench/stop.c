@@ -286,8 +286,8 @@ void stop_round(struct bench *b, int i)
 
 /* --- output ----------------------------------------------------------- */
 
-static void print_row2(const char *name, struct series *a, struct vmm *va,
-		       struct series *q, struct vmm *vq)
+void print_row2(const char *name, struct series *a, struct vmm *va,
+		struct series *q, struct vmm *vq)
 {
 	char c[3][CELL + 8], r[2][CELL + 8];
 

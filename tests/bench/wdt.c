@@ -109,21 +109,6 @@ void wdt_round(struct bench *b, int i)
 	fprintf(stderr, "bench: watchdog run %d/%d done\n", i + 1, b->runs);
 }
 
-static void print_row(const char *name, struct series *a, struct vmm *va,
-		      struct series *q, struct vmm *vq)
-{
-	char c[3][CELL + 8], r[2][CELL + 8];
-
-	cell_value(a, va, "ms", c[0], sizeof(c[0]));
-	cell_value(q, vq, "ms", c[1], sizeof(c[1]));
-	cell_ratio(a, q, c[2], sizeof(c[2]));
-	cell_range(a, r[0], sizeof(r[0]));
-	cell_range(q, r[1], sizeof(r[1]));
-	printf("%-34s| %-*s| %-*s| %s\n", name, CELL, c[0], CELL, c[1], c[2]);
-	printf("%-34s| %-*s| %-*s|\n", "    min..max (n)", CELL, r[0], CELL,
-	       r[1]);
-}
-
 static void print_targets(struct series *v, struct series *q, const char *label)
 {
 	double x = v->n ? series_median(v) : NAN;
@@ -166,9 +151,9 @@ void wdt_print(struct bench *b)
 	printf("\n%-34s| %-*s| %-*s| %s\n", "figure (median)", CELL, "vessel",
 	       CELL, "qemu q35", "ratio");
 	printf("----------------------------------+-----------------------+-----------------------+------\n");
-	print_row("last kick to exit, minus timeout", &v->wdt_late, v,
-		  &q->wdt_late, q);
-	print_row("  expiry event instead of exit", &v->wdt_event, v,
-		  &q->wdt_event, q);
+	print_row2("last kick to exit, minus timeout", &v->wdt_late, v,
+		   &q->wdt_late, q);
+	print_row2("  expiry event instead of exit", &v->wdt_event, v,
+		   &q->wdt_event, q);
 	print_targets(&v->wdt_late, &q->wdt_late, q->label);
 }

@@ -304,8 +304,7 @@ static void esb_quiesce(void *dev, enum stop_reason why)
 
 	(void)why;
 	pthread_mutex_lock(&e->lock);
-	env_timer_cancel(e->env, &e->wdt.timer);
-	e->wdt.deadline_ns = 0;
+	wdt_quiesce(&e->wdt);
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -96,8 +96,7 @@ static void ib700_quiesce(void *dev, enum stop_reason why)
 
 	(void)why;
 	pthread_mutex_lock(&d->lock);
-	env_timer_cancel(d->env, &d->wdt.timer);
-	d->wdt.deadline_ns = 0;
+	wdt_quiesce(&d->wdt);
 	pthread_mutex_unlock(&d->lock);
 }
 

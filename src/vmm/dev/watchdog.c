@@ -125,6 +125,12 @@ void wdt_stop(struct wdt *w)
 	wdt_event(w, "watchdog-stopped");
 }
 
+void wdt_quiesce(struct wdt *w)
+{
+	env_timer_cancel(w->env, &w->timer);
+	w->deadline_ns = 0;
+}
+
 /*
  * A paused guest cannot kick: its countdown holds still and resumes with
  * what was left, and the last kick moves by the pause so that expiry

@@ -58,6 +58,8 @@ void wdt_restart(struct wdt *w, u64 stage_ns);
 void wdt_next_stage(struct wdt *w, u64 stage_ns);
 /* The guest stopped it (or vessel does, quiescing). */
 void wdt_stop(struct wdt *w);
+/* vessel stops: no countdown from now on (the model's quiesce). */
+void wdt_quiesce(struct wdt *w);
 /* The VM paused (@paused) or resumed: hold or restart the countdown. */
 void wdt_pause(struct wdt *w, bool paused);
 
