@@ -51,6 +51,38 @@ int env_msi_send(struct dev_env *env, u64 addr, u32 data)
 	return ioctl(env->vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
+int env_map_ram(struct dev_env *env, u64 gpa, u64 len, void *hva)
+{
+	return kvmio_map_ram(&env->vm->kio, gpa, len, hva);
+}
+
+int env_unmap_ram(struct dev_env *env, u64 gpa)
+{
+	return kvmio_unmap_ram(&env->vm->kio, gpa);
+}
+
+int env_msi_route(struct dev_env *env, int gsi, u64 addr, u32 data)
+{
+	return kvmio_msi_route(&env->vm->kio, gsi, addr, data);
+}
+
+void env_msi_unroute(struct dev_env *env, int gsi)
+{
+	kvmio_msi_unroute(&env->vm->kio, gsi);
+}
+
+int env_irqfd(struct dev_env *env, int efd, int gsi, bool assign)
+{
+	return kvmio_irqfd(&env->vm->kio, efd, gsi, assign);
+}
+
+int env_ioeventfd(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
+		  bool match, u64 datamatch, int efd, bool assign)
+{
+	return kvmio_ioeventfd(&env->vm->kio, sp == BUS_PIO, addr, size, match,
+			       datamatch, efd, assign);
+}
+
 void *env_gmem_ptr(struct dev_env *env, u64 gpa, u64 len)
 {
 	return gmem_ptr(&env->vm->gm, gpa, len);

@@ -353,6 +353,9 @@ static int vm_setup(struct vm *vm)
 	ret = ret ? ret : vm_event_setup(vm);
 	if (ret)
 		return EXIT_INTERNAL;
+	/* A KVM without what devices need is unusable, as in kvm_open(). */
+	if (kvmio_init(&vm->kio, vm->vm_fd, &vm->gm))
+		return EXIT_USAGE;
 	/* A socket in use or a bad path is a usage error, like a bad option. */
 	if (vm_control_setup(vm))
 		return EXIT_USAGE;
@@ -493,6 +496,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	free(vm->cpuid);
+	kvmio_free(&vm->kio);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->sig_fd >= 0)

@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "events.h"
 #include "gmem.h"
+#include "kvmio.h"
 #include "loop.h"
 
 struct kvm_cpuid2;
@@ -55,6 +56,7 @@ struct vm {
 	u8 *ram;
 	u64 ram_size;
 	struct gmem gm;
+	struct kvmio kio; /* device memory slots, MSI routes, irqfds */
 
 	struct bus pio, mmio;
 	struct pci_bus *pci;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 struct dev_env *fake_env_new(u64 ram_size, const char *const *opts)
@@ -21,6 +22,8 @@ struct dev_env *fake_env_new(u64 ram_size, const char *const *opts)
 	gmem_init(&env->gm, env->ram, ram_size);
 	bus_init(&env->pio);
 	bus_init(&env->mmio);
+	for (int i = 0; i < FAKE_IRQFDS; i++)
+		env->irqfds[i].efd = -1;
 	for (; opts && *opts; opts++) {
 		const char *sp = strchr(*opts, ' ');
 		size_t n = sp ? (size_t)(sp - *opts) : strlen(*opts);
@@ -57,11 +60,36 @@ u64 fake_read(struct dev_env *env, enum bus_space sp, u64 addr, u8 size)
 	return a.val;
 }
 
+/* KVM's ioeventfd_in_range(): address, length (0: any) and value. */
+static bool fake_ioeventfd_hit(const struct fake_ioeventfd *e,
+			       enum bus_space sp, u64 addr, u8 size, u64 val)
+{
+	u64 mask = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+
+	if (!e->used || e->sp != sp || e->addr != addr)
+		return false;
+	if (e->size && e->size != size)
+		return false;
+	return !e->match || (val & mask) == e->datamatch;
+}
+
 void fake_write(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
 		u64 val)
 {
 	struct io_access a = { .size = size, .write = true, .val = val };
+	u64 one = 1;
+	int i;
 
+	for (i = 0; i < FAKE_IOEVENTFDS; i++) {
+		if (!fake_ioeventfd_hit(&env->ioeventfds[i], sp, addr, size,
+					val))
+			continue;
+		assert_int_equal(
+			write(env->ioeventfds[i].efd, &one, sizeof(one)),
+			sizeof(one));
+		env->ioeventfd_hits++;
+		return;
+	}
 	bus_access(fake_bus(env, sp), addr, &a);
 }
 
@@ -147,6 +175,207 @@ int env_msi_send(struct dev_env *env, u64 addr, u32 data)
 	env->msi[env->nr_msi].addr = addr;
 	env->msi[env->nr_msi].data = data;
 	env->nr_msi++;
+	return 0;
+}
+
+static bool fake_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* The checks of vm.c's kvmio_map_ram(), on the fake's tables. */
+int env_map_ram(struct dev_env *env, u64 gpa, u64 len, void *hva)
+{
+	int i, free_slot = -1;
+
+	env->map_calls++;
+	if (!len || (gpa | len | (uintptr_t)hva) & 4095 || gpa + len < gpa)
+		return -EINVAL;
+	for (i = 0; i < env->gm.nr; i++)
+		if (fake_overlap(gpa, len, env->gm.r[i].gpa, env->gm.r[i].size))
+			return -EEXIST;
+	for (i = FAKE_MAPS - 1; i >= 0; i--) {
+		struct fake_map *m = &env->maps[i];
+
+		if (!m->len)
+			free_slot = i;
+		else if (fake_overlap(gpa, len, m->gpa, m->len))
+			return -EEXIST;
+	}
+	if (free_slot < 0)
+		return -ENOSPC;
+	env->maps[free_slot] = (struct fake_map){ gpa, len, hva };
+	return 0;
+}
+
+int env_unmap_ram(struct dev_env *env, u64 gpa)
+{
+	struct fake_map *m = (struct fake_map *)fake_env_find_map(env, gpa);
+
+	env->unmap_calls++;
+	if (!m)
+		return -ENOENT;
+	m->len = 0;
+	return 0;
+}
+
+const struct fake_map *fake_env_find_map(struct dev_env *env, u64 gpa)
+{
+	int i;
+
+	for (i = 0; i < FAKE_MAPS; i++)
+		if (env->maps[i].len && env->maps[i].gpa == gpa)
+			return &env->maps[i];
+	return NULL;
+}
+
+/* Index of @gsi in routes[] (a free one for -1), or -errno. */
+static int fake_route_index(struct dev_env *env, int gsi)
+{
+	int i;
+
+	if (gsi == -1) {
+		for (i = 0; i < FAKE_ROUTES; i++)
+			if (!env->routes[i].used)
+				return i;
+		return -ENOSPC;
+	}
+	if (gsi < FAKE_FIRST_MSI_GSI || gsi >= FAKE_FIRST_MSI_GSI + FAKE_ROUTES)
+		return -EINVAL;
+	i = gsi - FAKE_FIRST_MSI_GSI;
+	return env->routes[i].used ? i : -ENOENT;
+}
+
+int env_msi_route(struct dev_env *env, int gsi, u64 addr, u32 data)
+{
+	int i = fake_route_index(env, gsi);
+
+	env->route_calls++;
+	if (i < 0)
+		return i;
+	env->routes[i] = (struct fake_route){ true, addr, data };
+	return FAKE_FIRST_MSI_GSI + i;
+}
+
+void env_msi_unroute(struct dev_env *env, int gsi)
+{
+	int i = fake_route_index(env, gsi);
+
+	env->unroute_calls++;
+	if (i >= 0)
+		env->routes[i].used = false;
+}
+
+/* KVM: one irqfd per eventfd (-EBUSY); deassigning a stranger is not an error. */
+int env_irqfd(struct dev_env *env, int efd, int gsi, bool assign)
+{
+	int i, free_slot = -1;
+
+	if (efd < 0 || gsi < 0)
+		return -EINVAL;
+	for (i = FAKE_IRQFDS - 1; i >= 0; i--) {
+		struct fake_irqfd *f = &env->irqfds[i];
+
+		if (f->efd < 0) {
+			free_slot = i;
+		} else if (f->efd == efd) {
+			if (assign)
+				return -EBUSY;
+			if (f->gsi == gsi)
+				f->efd = -1;
+		}
+	}
+	if (!assign)
+		return 0;
+	if (free_slot < 0)
+		return -ENOSPC;
+	env->irqfds[free_slot] = (struct fake_irqfd){ efd, gsi };
+	return 0;
+}
+
+int fake_env_irqfd_gsi(struct dev_env *env, int efd)
+{
+	int i;
+
+	for (i = 0; i < FAKE_IRQFDS; i++)
+		if (env->irqfds[i].efd >= 0 && env->irqfds[i].efd == efd)
+			return env->irqfds[i].gsi;
+	return -1;
+}
+
+int fake_env_fire_irqfds(struct dev_env *env)
+{
+	int i, fired = 0;
+	u64 v;
+
+	for (i = 0; i < FAKE_IRQFDS; i++) {
+		struct fake_irqfd *f = &env->irqfds[i];
+		struct pollfd p = { .fd = f->efd, .events = POLLIN };
+		int r;
+
+		if (f->efd < 0 || poll(&p, 1, 0) <= 0)
+			continue;
+		assert_int_equal(read(f->efd, &v, sizeof(v)), sizeof(v));
+		fired++;
+		if (f->gsi < FAKE_GSIS) {
+			env_irq_set(env, f->gsi, 1);
+			env_irq_set(env, f->gsi, 0);
+			continue;
+		}
+		r = fake_route_index(env, f->gsi);
+		if (r >= 0)
+			env_msi_send(env, env->routes[r].addr,
+				     env->routes[r].data);
+	}
+	return fired;
+}
+
+/* KVM's checks: sizes, any-size only for MMIO without a value, collisions. */
+static bool fake_ioeventfd_valid(enum bus_space sp, u8 size, bool match)
+{
+	if (size != 0 && size != 1 && size != 2 && size != 4 && size != 8)
+		return false;
+	return size || (sp == BUS_MMIO && !match);
+}
+
+static bool fake_ioeventfd_same(const struct fake_ioeventfd *e,
+				enum bus_space sp, u64 addr, u8 size,
+				bool match, u64 datamatch)
+{
+	return e->used && e->sp == sp && e->addr == addr && e->size == size &&
+	       (!e->match || !match || e->datamatch == datamatch);
+}
+
+int env_ioeventfd(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
+		  bool match, u64 datamatch, int efd, bool assign)
+{
+	int i, free_slot = -1;
+
+	if (efd < 0 || !fake_ioeventfd_valid(sp, size, match))
+		return -EINVAL;
+	for (i = FAKE_IOEVENTFDS - 1; i >= 0; i--) {
+		struct fake_ioeventfd *e = &env->ioeventfds[i];
+
+		if (!e->used) {
+			free_slot = i;
+			continue;
+		}
+		if (!fake_ioeventfd_same(e, sp, addr, size, match, datamatch))
+			continue;
+		if (assign)
+			return -EEXIST;
+		if (e->efd == efd && e->match == match) {
+			e->used = false;
+			return 0;
+		}
+	}
+	if (!assign)
+		return -ENOENT;
+	if (free_slot < 0)
+		return -ENOSPC;
+	env->ioeventfds[free_slot] = (struct fake_ioeventfd){
+		true, sp, addr, size, match, match ? datamatch : 0, efd
+	};
 	return 0;
 }
 

@@ -30,6 +30,38 @@ struct fake_event {
 	char fields[192]; /* env_event_fields(): "k=v k=v", numbers %.6f */
 };
 
+/* env_map_ram() mappings, env_msi_route() routes, irqfds, ioeventfds. */
+#define FAKE_MAPS 8
+#define FAKE_FIRST_MSI_GSI 24
+#define FAKE_ROUTES 32
+#define FAKE_IRQFDS 16
+#define FAKE_IOEVENTFDS 16
+
+struct fake_map {
+	u64 gpa, len; /* len 0: free */
+	void *hva;
+};
+
+struct fake_route {
+	bool used;
+	u64 addr;
+	u32 data;
+};
+
+struct fake_irqfd {
+	int efd, gsi; /* efd -1: free */
+};
+
+struct fake_ioeventfd {
+	bool used;
+	enum bus_space sp;
+	u64 addr;
+	u8 size;
+	bool match;
+	u64 datamatch;
+	int efd;
+};
+
 struct fake_watch {
 	int fd;
 	void (*ready)(void *dev, int fd);
@@ -60,6 +92,13 @@ struct dev_env {
 	char pause_by[32];
 	int nmis; /* env_nmi() */
 	struct pci_bus *pci;
+	struct fake_map maps[FAKE_MAPS];
+	int map_calls, unmap_calls;
+	struct fake_route routes[FAKE_ROUTES]; /* [i] is GSI 24 + i */
+	int route_calls, unroute_calls;
+	struct fake_irqfd irqfds[FAKE_IRQFDS];
+	struct fake_ioeventfd ioeventfds[FAKE_IOEVENTFDS];
+	int ioeventfd_hits; /* guest writes that signalled an ioeventfd */
 };
 
 /*
@@ -70,12 +109,27 @@ struct dev_env {
 struct dev_env *fake_env_new(u64 ram_size, const char *const *opts);
 void fake_env_free(struct dev_env *env);
 
-/* Guest accesses through the buses, as a vCPU would make them. */
+/*
+ * Guest accesses through the buses, as a vCPU would make them. A write
+ * that matches an assigned ioeventfd signals its eventfd instead, as KVM
+ * does.
+ */
 u64 fake_read(struct dev_env *env, enum bus_space sp, u64 addr, u8 size);
 void fake_write(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
 		u64 val);
 #define fake_inb(env, port) ((u8)fake_read(env, BUS_PIO, port, 1))
 #define fake_outb(env, port, v) fake_write(env, BUS_PIO, port, 1, v)
+
+/*
+ * Do what KVM does for each irqfd whose eventfd was written: read it and
+ * inject its GSI (an MSI route is recorded in msi[], a pin 0-23 counts a
+ * raise and a lower). Returns how many fired.
+ */
+int fake_env_fire_irqfds(struct dev_env *env);
+/* The live mapping starting at @gpa, or NULL. */
+const struct fake_map *fake_env_find_map(struct dev_env *env, u64 gpa);
+/* Is eventfd @efd assigned as an irqfd, and to which GSI (-1: no)? */
+int fake_env_irqfd_gsi(struct dev_env *env, int efd);
 
 /* Advance the clock by @ns and fire the timers that came due. */
 void fake_env_advance(struct dev_env *env, u64 ns);

@@ -130,6 +130,41 @@ void env_irq_set(struct dev_env *env, u32 gsi, int level);
 int env_msi_send(struct dev_env *env, u64 addr, u32 data);
 
 /*
+ * Map host memory @hva at guest-physical [@gpa, @gpa+@len) as RAM (a KVM
+ * memory slot): guest accesses no longer exit. All three page-aligned;
+ * @hva stays mapped until env_unmap_ram(). Returns 0, -EINVAL (alignment),
+ * -EEXIST (overlaps guest RAM or another mapping) or -ENOSPC (no slot).
+ * Any thread.
+ */
+int env_map_ram(struct dev_env *env, u64 gpa, u64 len, void *hva);
+/* Remove the mapping starting at @gpa: 0 or -ENOENT. */
+int env_unmap_ram(struct dev_env *env, u64 gpa);
+
+/*
+ * Route a GSI to the MSI (@addr, @data), for irqfds: @gsi -1 allocates a
+ * new GSI (24 and up), else the route of @gsi (one this returned) changes.
+ * Returns the GSI or -errno (-ENOSPC, -ENOENT: @gsi not routed). Any thread.
+ */
+int env_msi_route(struct dev_env *env, int gsi, u64 addr, u32 data);
+/* Free @gsi; deassign its irqfds first. */
+void env_msi_unroute(struct dev_env *env, int gsi);
+
+/*
+ * Make every write to eventfd @efd inject @gsi (an MSI route, or an IOAPIC
+ * pin 0-23 as an edge) without vessel, or stop (@assign false). 0 or -errno.
+ */
+int env_irqfd(struct dev_env *env, int efd, int gsi, bool assign);
+
+/*
+ * Make a guest write of @size bytes (1, 2, 4 or 8; 0: any size, MMIO and
+ * no @match only) at @addr signal eventfd @efd instead of reaching the
+ * bus, when @match is false or the value written is @datamatch. Remove it
+ * with the same arguments and @assign false. 0 or -errno.
+ */
+int env_ioeventfd(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
+		  bool match, u64 datamatch, int efd, bool assign);
+
+/*
  * Host pointer to guest-physical [@gpa, @gpa+@len), or NULL when any part of
  * it is not guest RAM. Valid for the VM's lifetime.
  */
