@@ -120,23 +120,28 @@ bool apic_send_ipi(u32 dest, u32 icr)
 	return false;
 }
 
-static void timer_start(u64 us)
+/* Arm the one-shot for @us; returns the initial count. */
+static u32 timer_start(u64 us)
 {
 	u64 ticks = us * 1000 / APIC_TIMER_NS_PER_TICK;
 
 	if (ticks > 0xffffffffull)
 		ticks = 0xffffffffull;
+	if (!ticks)
+		ticks = 1;
 	WRITE_ONCE(timer_fired, false);
 	apic_write(APIC_TDCR, APIC_TDR_DIV_16);
 	apic_write(APIC_LVTT, VEC_TIMER); /* one-shot, unmasked */
-	apic_write(APIC_TMICT, ticks ? (u32)ticks : 1);
+	apic_write(APIC_TMICT, (u32)ticks);
+	return (u32)ticks;
 }
 
-bool apic_wait(bool (*done)(void *arg), void *arg, u64 us)
+bool apic_wait_timed(bool (*done)(void *arg), void *arg, u64 us,
+		     u64 *elapsed_ns)
 {
+	u32 initial = timer_start(us), left;
 	bool ok;
 
-	timer_start(us);
 	for (;;) {
 		cli();
 		ok = done && done(arg);
@@ -144,8 +149,16 @@ bool apic_wait(bool (*done)(void *arg), void *arg, u64 us)
 			break;
 		sti_hlt();
 	}
+	left = READ_ONCE(timer_fired) ? 0 : apic_read(APIC_TMCCT);
 	apic_write(APIC_TMICT, 0);
+	if (elapsed_ns)
+		*elapsed_ns = (u64)(initial - left) * APIC_TIMER_NS_PER_TICK;
 	return ok;
+}
+
+bool apic_wait(bool (*done)(void *arg), void *arg, u64 us)
+{
+	return apic_wait_timed(done, arg, us, NULL);
 }
 
 void apic_udelay(u64 us)

@@ -34,6 +34,12 @@ bool apic_send_ipi(u32 apic_id, u32 icr);
  * pass on the LAPIC timer; returns done's last answer. @done may be NULL.
  */
 bool apic_wait(bool (*done)(void *arg), void *arg, u64 us);
+/*
+ * The same, and the time it took in @elapsed_ns (from the timer's count,
+ * 16 ns steps; the whole @us if the timer ran out).
+ */
+bool apic_wait_timed(bool (*done)(void *arg), void *arg, u64 us,
+		     u64 *elapsed_ns);
 void apic_udelay(u64 us);
 
 #endif

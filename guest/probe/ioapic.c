@@ -4,7 +4,8 @@
  * active high and edge triggered, unless an Interrupt Source Override
  * says otherwise (ACPI 6.5 5.2.12.5). The SCI is the exception: it is
  * level triggered and active low unless its override says otherwise
- * (5.2.9, SCI_INT; Linux's acpi_sci_ioapic_setup()).
+ * (5.2.9, SCI_INT; Linux's acpi_sci_ioapic_setup()), and so are PCI
+ * INTx lines (PCI Local Bus Spec 3.0 2.2.6: INTx# is level, active low).
  */
 #include "ioapic.h"
 #include "print.h"
@@ -91,15 +92,16 @@ static const struct madt_ioapic *ioapic_for(const struct madt_info *m, u32 gsi,
 	return NULL;
 }
 
-static int route(const struct madt_info *m, u8 irq, struct isa_route r,
-		 u8 vector, u32 dest)
+/* @what names the source ("irq 4", "pci") in the FAIL and INFO lines. */
+static int route(const struct madt_info *m, const char *what,
+		 struct isa_route r, u8 vector, u32 dest)
 {
 	const struct madt_ioapic *io;
 	u32 pin, lo = vector;
 
 	io = ioapic_for(m, r.gsi, &pin);
 	if (!io) {
-		probe_fail("ioapic", "no I/O APIC for ISA IRQ %u (GSI %u)", irq,
+		probe_fail("ioapic", "no I/O APIC for %s (GSI %u)", what,
 			   r.gsi);
 		return -ENODEV;
 	}
@@ -107,21 +109,29 @@ static int route(const struct madt_info *m, u8 irq, struct isa_route r,
 	/* Linux's __ioapic_write_entry(): high dword first, then low. */
 	ioapic_write(io->address, IOAPIC_REDTBL(pin) + 1, dest << 24);
 	ioapic_write(io->address, IOAPIC_REDTBL(pin), lo);
-	probe_info(
-		"ioapic irq %u -> gsi %u (ioapic %u pin %u) %s %s vector 0x%x",
-		irq, r.gsi, io->id, pin, r.level ? "level" : "edge",
-		r.active_low ? "low" : "high", vector);
+	probe_info("ioapic %s -> gsi %u (ioapic %u pin %u) %s %s vector 0x%x",
+		   what, r.gsi, io->id, pin, r.level ? "level" : "edge",
+		   r.active_low ? "low" : "high", vector);
 	return 0;
+}
+
+static int route_isa(const struct madt_info *m, u8 irq, struct isa_route r,
+		     u8 vector, u32 dest)
+{
+	char what[16];
+
+	probe_snprintf(what, sizeof(what), "irq %u", irq);
+	return route(m, what, r, vector, dest);
 }
 
 int ioapic_route_isa(const struct madt_info *m, u8 irq, u8 vector, u32 dest)
 {
-	return route(m, irq, isa_route(m, irq, isa_default), vector, dest);
+	return route_isa(m, irq, isa_route(m, irq, isa_default), vector, dest);
 }
 
 int ioapic_route_sci(const struct madt_info *m, u8 irq, u8 vector, u32 dest)
 {
-	return route(m, irq, isa_route(m, irq, sci_default), vector, dest);
+	return route_isa(m, irq, isa_route(m, irq, sci_default), vector, dest);
 }
 
 void ioapic_mask_isa(const struct madt_info *m, u8 irq)
@@ -131,6 +141,23 @@ void ioapic_mask_isa(const struct madt_info *m, u8 irq)
 	u32 pin;
 
 	io = ioapic_for(m, r.gsi, &pin);
+	if (io)
+		ioapic_write(io->address, IOAPIC_REDTBL(pin), RTE_MASKED);
+}
+
+int ioapic_route_pci(const struct madt_info *m, u32 gsi, u8 vector, u32 dest)
+{
+	struct isa_route r = { gsi, true, true };
+
+	return route(m, "pci intx", r, vector, dest);
+}
+
+void ioapic_mask_gsi(const struct madt_info *m, u32 gsi)
+{
+	const struct madt_ioapic *io;
+	u32 pin;
+
+	io = ioapic_for(m, gsi, &pin);
 	if (io)
 		ioapic_write(io->address, IOAPIC_REDTBL(pin), RTE_MASKED);
 }

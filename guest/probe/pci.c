@@ -92,28 +92,104 @@ static u32 pci_bar_sizing(u8 devfn, u8 reg, u32 bar)
 	return mask;
 }
 
+/* Both halves of a 64-bit BAR at once, decoding off meanwhile. */
+static u64 pci_bar64_sizing(u8 devfn, u8 reg, u64 bar)
+{
+	u16 cmd = (u16)pci_read(devfn, PCI_COMMAND, 2);
+	u64 mask;
+
+	pci_write(devfn, PCI_COMMAND, 2,
+		  cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+	pci_write(devfn, reg, 4, 0xffffffffu);
+	pci_write(devfn, reg + 4, 4, 0xffffffffu);
+	mask = pci_read(devfn, reg, 4) | (u64)pci_read(devfn, reg + 4, 4) << 32;
+	pci_write(devfn, reg, 4, (u32)bar);
+	pci_write(devfn, reg + 4, 4, (u32)(bar >> 32));
+	pci_write(devfn, PCI_COMMAND, 2, cmd);
+	return mask;
+}
+
+/* pci_enable_resources(): Command's decode bits by read-modify-write. */
+static void pci_enable_memory(u8 devfn)
+{
+	u16 cmd = (u16)pci_read(devfn, PCI_COMMAND, 2);
+
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write(devfn, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY);
+}
+
+int pci_enable_mem_bar64(u8 devfn, int bar, u64 fallback, u64 *addr, u64 *size,
+			 bool *assigned)
+{
+	u8 reg = (u8)(PCI_BASE_ADDRESS_0 + 4 * bar);
+	u64 val = pci_read(devfn, reg, 4), mask;
+	bool is64 = (val & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+		    PCI_BASE_ADDRESS_MEM_TYPE_64;
+
+	if (val & PCI_BASE_ADDRESS_SPACE_IO || (is64 && bar == 5))
+		return -ENODEV;
+	if (is64) {
+		val |= (u64)pci_read(devfn, reg + 4, 4) << 32;
+		mask = pci_bar64_sizing(devfn, reg, val);
+	} else {
+		mask = pci_bar_sizing(devfn, reg, (u32)val) | ~0xffffffffull;
+	}
+	mask &= ~0x0full;
+	if (!(u32)mask && !(mask >> 32 && is64))
+		return -ENODEV;
+	*size = ~mask + 1;
+	*addr = val & ~0x0full;
+	*assigned = !*addr;
+	if (*assigned) {
+		*addr = (fallback + *size - 1) & mask;
+		if (!is64 && *addr >> 32)
+			return -ERANGE;
+		pci_write(devfn, reg, 4, (u32)*addr);
+		if (is64)
+			pci_write(devfn, reg + 4, 4, (u32)(*addr >> 32));
+	}
+	pci_enable_memory(devfn);
+	return 0;
+}
+
 int pci_enable_mem_bar(u8 devfn, int bar, u32 fallback, u32 *addr, u32 *size,
 		       bool *assigned)
 {
 	u8 reg = (u8)(PCI_BASE_ADDRESS_0 + 4 * bar);
-	u32 val = pci_read(devfn, reg, 4), mask;
-	u16 cmd;
+	u64 a, s;
+	int err;
 
-	if (val & (PCI_BASE_ADDRESS_SPACE_IO | PCI_BASE_ADDRESS_MEM_TYPE_MASK))
+	if (pci_read(devfn, reg, 4) & PCI_BASE_ADDRESS_MEM_TYPE_MASK)
 		return -ENODEV;
-	mask = pci_bar_sizing(devfn, reg, val) & PCI_BASE_ADDRESS_MEM_MASK;
-	if (!mask)
-		return -ENODEV;
-	*size = ~mask + 1;
-	*addr = val & PCI_BASE_ADDRESS_MEM_MASK;
-	*assigned = !*addr;
-	if (*assigned) {
-		*addr = (fallback + *size - 1) & mask;
-		pci_write(devfn, reg, 4, *addr);
+	err = pci_enable_mem_bar64(devfn, bar, fallback, &a, &s, assigned);
+	if (err)
+		return err;
+	*addr = (u32)a;
+	*size = (u32)s;
+	return 0;
+}
+
+void pci_set_master(u8 devfn)
+{
+	u16 cmd = (u16)pci_read(devfn, PCI_COMMAND, 2);
+
+	if (!(cmd & PCI_COMMAND_MASTER))
+		pci_write(devfn, PCI_COMMAND, 2, cmd | PCI_COMMAND_MASTER);
+}
+
+u8 pci_find_cap(u8 devfn, u8 id)
+{
+	u8 pos;
+	int ttl;
+
+	if (!(pci_read(devfn, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = (u8)pci_read(devfn, PCI_CAPABILITY_LIST, 1);
+	for (ttl = 48; ttl && pos >= 0x40; ttl--) {
+		pos &= ~3;
+		if ((u8)pci_read(devfn, pos, 1) == id)
+			return pos;
+		pos = (u8)pci_read(devfn, pos + 1, 1);
 	}
-	/* pci_enable_resources(): Command's decode bits by read-modify-write. */
-	cmd = (u16)pci_read(devfn, PCI_COMMAND, 2);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write(devfn, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY);
 	return 0;
 }

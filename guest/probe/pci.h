@@ -13,13 +13,25 @@
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_IO 0x0001
 #define PCI_COMMAND_MEMORY 0x0002
+#define PCI_COMMAND_MASTER 0x0004
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x0010
 #define PCI_CLASS_REVISION 0x08
+#define PCI_REVISION_ID 0x08
 #define PCI_HEADER_TYPE 0x0e
 #define PCI_HEADER_TYPE_MULTI 0x80
 #define PCI_BASE_ADDRESS_0 0x10
 #define PCI_BASE_ADDRESS_SPACE_IO 0x01
 #define PCI_BASE_ADDRESS_MEM_TYPE_MASK 0x06
+#define PCI_BASE_ADDRESS_MEM_TYPE_64 0x04
 #define PCI_BASE_ADDRESS_MEM_MASK (~0x0fu)
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_INTERRUPT_LINE 0x3c
+#define PCI_INTERRUPT_PIN 0x3d
+
+/* Capability IDs (PCI Code and ID Assignment 1.11, chapter 2). */
+#define PCI_CAP_ID_VNDR 0x09
+#define PCI_CAP_ID_MSIX 0x11
 
 /* Bus 0 only: a function is its devfn (device << 3 | function). */
 #define PCI_DEVFN(dev, fn) ((u8)(((dev) << 3) | (fn)))
@@ -47,5 +59,25 @@ bool pci_find(u16 vendor, u16 device, u8 *devfn);
  */
 int pci_enable_mem_bar(u8 devfn, int bar, u32 fallback, u32 *addr, u32 *size,
 		       bool *assigned);
+
+/*
+ * The same for a 32- or 64-bit memory BAR (a 64-bit one takes @bar and
+ * @bar + 1, sized through both halves as __pci_read_base() does). An
+ * unassigned one (0 in every half) gets @fallback aligned up to its
+ * size; a 32-bit one's @fallback must lie below 4 GiB (else -ERANGE).
+ * -ENODEV if the BAR is absent or I/O.
+ */
+int pci_enable_mem_bar64(u8 devfn, int bar, u64 fallback, u64 *addr, u64 *size,
+			 bool *assigned);
+
+/* Command.MASTER, for a function that sends MSI-X messages. */
+void pci_set_master(u8 devfn);
+
+/*
+ * Offset of the first capability @id in the list at 0x34 (Linux's
+ * pci_find_capability()), 0 if there is none or no list. At most 48
+ * hops, as Linux's PCI_FIND_CAP_TTL, so a looping list ends.
+ */
+u8 pci_find_cap(u8 devfn, u8 id);
 
 #endif

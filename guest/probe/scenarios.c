@@ -16,6 +16,7 @@
 #include "print.h"
 #include "pvpanic.h"
 #include "sci.h"
+#include "shm.h"
 #include "smp.h"
 #include "trap.h"
 #include "watchdog.h"
@@ -175,6 +176,27 @@ static __noreturn void sc_watchdog(void)
 	watchdog_run(&acpi, &madt);
 }
 
+static __noreturn void sc_shm_qnx(void)
+{
+	need_acpi();
+	need_madt();
+	shm_qnx_run(&acpi, &madt);
+}
+
+static __noreturn void sc_shm_ivshmem(void)
+{
+	need_acpi();
+	need_madt();
+	shm_ivshmem_run(&acpi, &madt);
+}
+
+static __noreturn void sc_lifecycle(void)
+{
+	need_acpi();
+	need_madt();
+	shm_lifecycle_run(&acpi, &madt);
+}
+
 static const struct scenario scenarios[] = {
 	{ "poweroff", sc_poweroff },
 	{ "reboot-acpi", sc_reboot_acpi },
@@ -189,6 +211,9 @@ static const struct scenario scenarios[] = {
 	{ "panic", sc_panic },
 	{ "crash-loaded", sc_crash_loaded },
 	{ "watchdog", sc_watchdog },
+	{ "shm-qnx", sc_shm_qnx },
+	{ "shm-ivshmem", sc_shm_ivshmem },
+	{ "lifecycle", sc_lifecycle },
 };
 
 __noreturn void scenario_run(void)

@@ -5,8 +5,8 @@
 /*
  * Vectors above the exceptions. The 8259s are remapped to 0x20..0x2f and
  * masked; their spurious IRQ7/IRQ15 still need a gate. ISA IRQs 4 and 9
- * take 0x34 and 0x39 as in Linux's old 0x30 + irq scheme; the LAPIC
- * vectors are Linux's.
+ * take 0x34 and 0x39 as in Linux's old 0x30 + irq scheme; a PCI device
+ * takes 0x50; the LAPIC vectors are Linux's.
  */
 #define VEC_NMI 0x02
 #define VEC_PIC_BASE 0x20
@@ -14,6 +14,7 @@
 #define VEC_PIC_SPURIOUS2 0x2f
 #define VEC_UART 0x34
 #define VEC_SCI 0x39 /* ISA IRQ 9, the usual SCI_INT */
+#define VEC_SHM 0x50 /* the shmem device: INTx through the I/O APIC, or MSI-X */
 #define VEC_TIMER 0xec
 #define VEC_WAKE 0xf0
 #define VEC_APIC_ERROR 0xfe

@@ -13,8 +13,7 @@
  */
 #include "watchdog.h"
 #include "apic.h"
-#include "bootinfo.h"
-#include "lib.h"
+#include "args.h"
 #include "power.h"
 #include "print.h"
 #include "pvpanic.h"
@@ -22,7 +21,6 @@
 #include "trap.h"
 #include "wdt.h"
 
-#define ARG_MAX 16
 #define MAX_KICKS 1000
 #define DEFAULT_KICKS 3
 #define DEFAULT_TIMEOUT 1
@@ -35,31 +33,6 @@
 #define STOP_EXTRA_US 1000000ull
 
 static const struct acpi_info *nmi_acpi;
-
-static u32 arg_u32(const char *key, u32 def, u32 lo, u32 hi)
-{
-	char val[ARG_MAX];
-	u32 v;
-
-	if (!bootinfo_arg(key, val, sizeof(val)))
-		return def;
-	if (str_to_u32(val, &v) || v < lo || v > hi)
-		probe_abort("args", "%s=%s: want %u..%u", key, val, lo, hi);
-	return v;
-}
-
-/* probe.wdt=@a|@b, the first by default: true for @b. */
-static bool arg_choice(const char *key, const char *a, const char *b)
-{
-	char val[ARG_MAX];
-
-	if (!bootinfo_arg(key, val, sizeof(val)) ||
-	    !strncmp(val, a, sizeof(val)))
-		return false;
-	if (!strncmp(val, b, sizeof(val)))
-		return true;
-	probe_abort("args", "%s=%s: want %s or %s", key, val, a, b);
-}
 
 static void parse_args(struct wdt *w, u32 *kicks, bool *end_stop)
 {
