@@ -13,6 +13,7 @@
 #include "args.h"
 #include "power.h"
 #include "print.h"
+#include "rtc.h"
 #include "shm_qnx.h"
 #include "trap.h"
 #include "x86.h"
@@ -93,8 +94,8 @@ static bool acked(void *arg)
 }
 
 /*
- * State, then the time (0: the probe keeps no wall clock), then the
- * sequence number last, so a host that reads a new guest_seq reads the
+ * State, then the time (the CMOS clock's, whole seconds; 0 without
+ * one), then the sequence number last, so a host that reads a new guest_seq reads the
  * state that goes with it (x86 keeps stores in order; the volatile
  * accesses keep the compiler from reordering them).
  */
@@ -106,7 +107,8 @@ static u32 lc_announce(u64 data, u32 state)
 		seq = 1;
 
 	lc_write32(data, LC_OFF_GUEST_STATE, state);
-	WRITE_ONCE(*(volatile u64 *)(data + LC_OFF_GUEST_TIME_NS), 0);
+	WRITE_ONCE(*(volatile u64 *)(data + LC_OFF_GUEST_TIME_NS),
+		   rtc_unix_seconds() * 1000000000ull);
 	lc_write32(data, LC_OFF_GUEST_SEQ, seq);
 	return seq;
 }
@@ -135,8 +137,10 @@ __noreturn void shm_lifecycle_run(const struct acpi_info *ai,
 		trap_triple_fault();
 	w.data = c.data;
 	w.seq = lc_announce(c.data, LC_STATE_SHUTTING_DOWN);
-	probe_info("lifecycle idx %u host peer %u: shutting-down, guest_seq %u",
-		   c.idx, host, w.seq);
+	probe_info("lifecycle idx %u host peer %u: shutting-down, guest_seq "
+		   "%u, guest_time_ns %llu",
+		   c.idx, host, w.seq,
+		   READ_ONCE(*(volatile u64 *)(c.data + LC_OFF_GUEST_TIME_NS)));
 	qnx_shm_notify(&c, 1u << host);
 	if (apic_wait_timed(acked, &w, (u64)ack_ms * 1000, &ns))
 		probe_pass("lifecycle", "ack after %llu us", ns / 1000);
