@@ -65,6 +65,35 @@ struct pci_bus {
 	struct pci_dev host;
 };
 
+/* One MSI-X table entry (section 6.8.2.6-9) as dwords. */
+enum {
+	MSIX_ADDR_LO = PCI_MSIX_ENTRY_LOWER_ADDR / 4,
+	MSIX_ADDR_HI = PCI_MSIX_ENTRY_UPPER_ADDR / 4,
+	MSIX_DATA = PCI_MSIX_ENTRY_DATA / 4,
+	MSIX_CTRL = PCI_MSIX_ENTRY_VECTOR_CTRL / 4,
+};
+
+/* What a vector sends, and whether it may. */
+struct pci_msix_msg {
+	bool masked;
+	u64 addr;
+	u32 data;
+};
+
+struct pci_msix {
+	int nvec;
+	u8 cap; /* offset of the capability in cfg[] */
+	int bar;
+	u32 table_off, pba_off;
+	io_handler fn; /* the device's handler for the rest of the BAR */
+	void *dev;
+	/* Under state_lock: */
+	u64 *pba;
+	u32 (*table)[4];
+	/* Under bus->lock: what msix_update last told the device. */
+	struct pci_msix_msg *told;
+};
+
 static u32 pci_get(const u8 *p, u8 size)
 {
 	u32 v = 0;
@@ -286,10 +315,19 @@ static void pci_bar_move(struct pci_dev *pd, int i, u64 addr)
 		pd->ops->bar_map(pd, i, addr, true);
 }
 
+/* Message Control's enable bit. Under state_lock. */
+static bool pci_msix_on(const struct pci_dev *pd)
+{
+	return pd->msix &&
+	       (pci_get(pd->cfg + pd->msix->cap + PCI_MSIX_FLAGS, 2) &
+		PCI_MSIX_FLAGS_ENABLE);
+}
+
 /*
  * Recompute the function's share of its INTx GSI (section 6.2.2, Command
  * bit 10 and Status bit 3): Status.INT_STATUS shows the device's request,
- * the line is asserted only while INTX_DISABLE is clear. The GSI is shared
+ * the line is asserted only while INTX_DISABLE is clear and MSI-X is off
+ * (section 6.8.2: an MSI-X function never uses INTx). The GSI is shared
  * by several slots (PCI_INTX_GSI), so it stays high while any of them
  * asserts it. Under state_lock.
  */
@@ -310,7 +348,8 @@ static void pci_dev_update_intx(struct pci_dev *pd)
 		return;
 	slots = &pd->bus->intx_slots[gsi];
 	before = *slots;
-	if (pd->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE))
+	if (pd->intx_level && !(cmd & PCI_COMMAND_INTX_DISABLE) &&
+	    !pci_msix_on(pd))
 		*slots |= 1u << pd->slot;
 	else
 		*slots &= ~(1u << pd->slot);
@@ -325,6 +364,313 @@ void pci_dev_set_intx(struct pci_dev *pd, int level)
 	if (pd->bus)
 		pci_dev_update_intx(pd);
 	pci_dev_unlock(pd);
+}
+
+/* --- MSI-X (section 6.8.2) --- */
+
+/* Do [@a, @a+@alen) and [@b, @b+@blen) share a byte? Neither wraps. */
+static bool pci_ranges_meet(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static u64 pci_msix_table_len(int nvec)
+{
+	return (u64)nvec * PCI_MSIX_ENTRY_SIZE;
+}
+
+/* One pending bit per vector, in qwords (section 6.8.2.10). */
+static u64 pci_msix_pba_len(int nvec)
+{
+	return (nvec + 63) / 64 * 8ULL;
+}
+
+/* Vector @vec's message now, and whether it may go. Under state_lock. */
+static struct pci_msix_msg pci_msix_msg(const struct pci_dev *pd, int vec)
+{
+	const struct pci_msix *m = pd->msix;
+	u16 ctl = pci_get(pd->cfg + m->cap + PCI_MSIX_FLAGS, 2);
+	const u32 *e = m->table[vec];
+
+	return (struct pci_msix_msg){
+		.masked = !(ctl & PCI_MSIX_FLAGS_ENABLE) ||
+			  (ctl & PCI_MSIX_FLAGS_MASKALL) ||
+			  (e[MSIX_CTRL] & PCI_MSIX_ENTRY_CTRL_MASKBIT),
+		.addr = e[MSIX_ADDR_LO] | (u64)e[MSIX_ADDR_HI] << 32,
+		.data = e[MSIX_DATA],
+	};
+}
+
+/* Clear @vec's pending bit; was it set? Under state_lock. */
+static bool pci_msix_take_pending(struct pci_msix *m, int vec)
+{
+	u64 bit = 1ULL << (vec % 64);
+	bool was = m->pba[vec / 64] & bit;
+
+	m->pba[vec / 64] &= ~bit;
+	return was;
+}
+
+static int pci_msix_send(struct pci_dev *pd, const struct pci_msix_msg *msg)
+{
+	int ret = env_msi_send(pd->bus->env, msg->addr, msg->data);
+
+	if (ret)
+		log_warn_once(
+			"pci 00:%02x.0: MSI-X message to %#llx refused: %s",
+			pd->slot, (unsigned long long)msg->addr,
+			strerror(-ret));
+	return ret;
+}
+
+/*
+ * After the guest changed vector @vec's entry or Message Control: tell
+ * the device what changed for it, and send the message held pending while
+ * the vector was masked (section 6.8.2.9). Under bus->lock, which keeps
+ * the msix_update calls in the guest's order.
+ */
+static void pci_msix_sync(struct pci_dev *pd, int vec)
+{
+	struct pci_msix *m = pd->msix;
+	struct pci_msix_msg now, *told = &m->told[vec];
+	bool send = false;
+
+	pci_dev_lock(pd);
+	now = pci_msix_msg(pd, vec);
+	if (!now.masked)
+		send = pci_msix_take_pending(m, vec);
+	pci_dev_unlock(pd);
+	if (now.masked != told->masked ||
+	    (!now.masked &&
+	     (now.addr != told->addr || now.data != told->data))) {
+		*told = now;
+		if (pd->ops && pd->ops->msix_update)
+			pd->ops->msix_update(pd, vec, now.addr, now.data,
+					     now.masked);
+	}
+	if (send)
+		pci_msix_send(pd, &now);
+}
+
+static void pci_msix_sync_all(struct pci_dev *pd)
+{
+	int vec;
+
+	for (vec = 0; vec < pd->msix->nvec; vec++)
+		pci_msix_sync(pd, vec);
+}
+
+/*
+ * Software uses aligned dwords or qwords on the table and the PBA
+ * (section 6.8.2); anything else is ignored.
+ */
+static bool pci_msix_access_ok(u64 off, u8 size, u64 len)
+{
+	return (size == 4 || size == 8) && !(off & (size - 1)) &&
+	       off + size <= len;
+}
+
+/* Vector Control keeps only the mask bit; the rest is reserved, 0. */
+static void pci_msix_entry_put(u32 *e, int w, u32 val)
+{
+	e[w] = w == MSIX_CTRL ? val & PCI_MSIX_ENTRY_CTRL_MASKBIT : val;
+}
+
+static enum io_res pci_msix_table_io(struct pci_dev *pd, u64 off,
+				     struct io_access *a)
+{
+	struct pci_msix *m = pd->msix;
+	int vec = off / PCI_MSIX_ENTRY_SIZE;
+	int w = off % PCI_MSIX_ENTRY_SIZE / 4;
+	u32 *e;
+
+	if (!pci_msix_access_ok(off, a->size, pci_msix_table_len(m->nvec)))
+		return IO_ERROR;
+	e = m->table[vec];
+	if (!a->write) {
+		pci_dev_lock(pd);
+		a->val = e[w];
+		if (a->size == 8)
+			a->val |= (u64)e[w + 1] << 32;
+		pci_dev_unlock(pd);
+		return IO_OK;
+	}
+	pthread_mutex_lock(&pd->bus->lock);
+	pci_dev_lock(pd);
+	pci_msix_entry_put(e, w, (u32)a->val);
+	if (a->size == 8)
+		pci_msix_entry_put(e, w + 1, (u32)(a->val >> 32));
+	pci_dev_unlock(pd);
+	pci_msix_sync(pd, vec);
+	pthread_mutex_unlock(&pd->bus->lock);
+	return IO_OK;
+}
+
+/* The PBA is read-only (section 6.8.2.10): writes are dropped. */
+static enum io_res pci_msix_pba_io(struct pci_dev *pd, u64 off,
+				   struct io_access *a)
+{
+	struct pci_msix *m = pd->msix;
+
+	if (!pci_msix_access_ok(off, a->size, pci_msix_pba_len(m->nvec)))
+		return IO_ERROR;
+	if (a->write)
+		return IO_OK;
+	pci_dev_lock(pd);
+	a->val = m->pba[off / 8] >> (8 * (off % 8));
+	pci_dev_unlock(pd);
+	if (a->size == 4)
+		a->val &= 0xffffffffu;
+	return IO_OK;
+}
+
+/* The MSI-X BAR: table, PBA, and the device's own registers around them. */
+static enum io_res pci_msix_bar_io(void *opaque, struct io_access *a)
+{
+	struct pci_dev *pd = opaque;
+	struct pci_msix *m = pd->msix;
+
+	/* Unsigned: an offset below the range wraps to a huge one. */
+	if (a->off - m->table_off < pci_msix_table_len(m->nvec))
+		return pci_msix_table_io(pd, a->off - m->table_off, a);
+	if (a->off - m->pba_off < pci_msix_pba_len(m->nvec))
+		return pci_msix_pba_io(pd, a->off - m->pba_off, a);
+	return m->fn ? m->fn(m->dev, a) : IO_UNHANDLED;
+}
+
+int pci_msix_notify(struct pci_dev *pd, int vec)
+{
+	struct pci_msix *m = pd->msix;
+	struct pci_msix_msg msg;
+	bool enabled;
+
+	if (!m || !pd->bus || vec < 0 || vec >= m->nvec)
+		return -EINVAL;
+	pci_dev_lock(pd);
+	enabled = pci_msix_on(pd);
+	msg = pci_msix_msg(pd, vec);
+	if (enabled && msg.masked)
+		m->pba[vec / 64] |= 1ULL << (vec % 64);
+	pci_dev_unlock(pd);
+	if (!enabled)
+		return -ENOTCONN;
+	return msg.masked ? 0 : pci_msix_send(pd, &msg);
+}
+
+bool pci_msix_enabled(struct pci_dev *pd)
+{
+	bool on;
+
+	pci_dev_lock(pd);
+	on = pci_msix_on(pd);
+	pci_dev_unlock(pd);
+	return on;
+}
+
+static void pci_msix_free(struct pci_msix *m)
+{
+	if (!m)
+		return;
+	free(m->table);
+	free(m->pba);
+	free(m->told);
+	free(m);
+}
+
+static struct pci_msix *pci_msix_alloc(int nvec)
+{
+	struct pci_msix *m = calloc(1, sizeof(*m));
+	int i;
+
+	if (!m)
+		return NULL;
+	m->nvec = nvec;
+	m->table = calloc(nvec, sizeof(*m->table));
+	m->pba = calloc(pci_msix_pba_len(nvec) / 8, sizeof(*m->pba));
+	m->told = calloc(nvec, sizeof(*m->told));
+	if (!m->table || !m->pba || !m->told) {
+		pci_msix_free(m);
+		return NULL;
+	}
+	/* Reset state: every vector masked (section 6.8.2.9). */
+	for (i = 0; i < nvec; i++) {
+		m->table[i][MSIX_CTRL] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
+		m->told[i].masked = true;
+	}
+	return m;
+}
+
+static int pci_msix_check(const struct pci_dev *pd, int nvec, int bar,
+			  u32 table_off, u32 pba_off)
+{
+	u64 tlen = pci_msix_table_len(nvec), plen = pci_msix_pba_len(nvec);
+	const struct pci_bar *b;
+
+	if (pd->msix || pd->bus)
+		return -EBUSY;
+	if (nvec < 1 || nvec > PCI_MSIX_MAX_VECTORS || bar < 0 ||
+	    bar >= PCI_NUM_BARS)
+		return -EINVAL;
+	/* The low 3 bits of both offset registers hold the BIR. */
+	if ((table_off | pba_off) & PCI_MSIX_BIR ||
+	    pci_ranges_meet(table_off, tlen, pba_off, plen))
+		return -EINVAL;
+	if (bar > 0 && pd->bar[bar - 1].size && pd->bar[bar - 1].mem64)
+		return -EINVAL;
+	b = &pd->bar[bar];
+	if (b->size &&
+	    (b->io || table_off + tlen > b->size || pba_off + plen > b->size))
+		return -EINVAL;
+	return 0;
+}
+
+/* An undeclared MSI-X BAR: 32-bit memory, a power of two >= 4 KiB. */
+static void pci_msix_declare_bar(struct pci_bar *b, u64 end)
+{
+	b->size = 4096;
+	while (b->size < end)
+		b->size <<= 1;
+}
+
+int pci_msix_init(struct pci_dev *pd, int nvec, int bar, u32 table_off,
+		  u32 pba_off)
+{
+	struct pci_msix *m;
+	struct pci_bar *b;
+	int ret;
+	u8 cap;
+
+	ret = pci_msix_check(pd, nvec, bar, table_off, pba_off);
+	if (ret)
+		return ret;
+	m = pci_msix_alloc(nvec);
+	if (!m)
+		return -ENOMEM;
+	ret = pci_dev_add_cap(pd, PCI_CAP_ID_MSIX, PCI_CAP_MSIX_SIZEOF, &cap);
+	if (ret) {
+		pci_msix_free(m);
+		return ret;
+	}
+	pci_put(pd->cfg + cap + PCI_MSIX_FLAGS, 2, nvec - 1);
+	pd->wmask[cap + PCI_MSIX_FLAGS + 1] =
+		(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8;
+	pci_put(pd->cfg + cap + PCI_MSIX_TABLE, 4, table_off | bar);
+	pci_put(pd->cfg + cap + PCI_MSIX_PBA, 4, pba_off | bar);
+	b = &pd->bar[bar];
+	if (!b->size)
+		pci_msix_declare_bar(b,
+				     MAX(table_off + pci_msix_table_len(nvec),
+					 pba_off + pci_msix_pba_len(nvec)));
+	m->cap = cap;
+	m->bar = bar;
+	m->table_off = table_off;
+	m->pba_off = pba_off;
+	m->fn = b->fn;
+	m->dev = b->dev;
+	b->fn = pci_msix_bar_io;
+	b->dev = pd;
+	pd->msix = m;
+	return 0;
 }
 
 static u32 pci_cfg_read(struct pci_dev *pd, u32 off, u8 size)
@@ -360,6 +706,9 @@ static void pci_cfg_write(struct pci_dev *pd, u32 off, u8 size, u32 val)
 	for (i = 0; i < PCI_NUM_BARS; i++)
 		if (pd->bar[i].size)
 			pci_bar_move(pd, i, want[i]);
+	if (pd->msix &&
+	    pci_ranges_meet(off, size, pd->msix->cap + PCI_MSIX_FLAGS, 2))
+		pci_msix_sync_all(pd);
 	if (pd->ops && pd->ops->cfg_write)
 		pd->ops->cfg_write(pd, off, size, val);
 }
@@ -560,14 +909,16 @@ void pci_dev_del(struct pci_dev *pd)
 	struct pci_bus *bus = pd->bus;
 	int i;
 
-	if (!bus)
-		return;
-	pci_dev_set_intx(pd, 0);
-	pthread_mutex_lock(&bus->lock);
-	for (i = 0; i < PCI_NUM_BARS; i++)
-		if (pd->bar[i].size)
-			pci_bar_move(pd, i, PCI_BAR_NONE);
-	bus->slot[pd->slot] = NULL;
-	pd->bus = NULL;
-	pthread_mutex_unlock(&bus->lock);
+	if (bus) {
+		pci_dev_set_intx(pd, 0);
+		pthread_mutex_lock(&bus->lock);
+		for (i = 0; i < PCI_NUM_BARS; i++)
+			if (pd->bar[i].size)
+				pci_bar_move(pd, i, PCI_BAR_NONE);
+		bus->slot[pd->slot] = NULL;
+		pd->bus = NULL;
+		pthread_mutex_unlock(&bus->lock);
+	}
+	pci_msix_free(pd->msix);
+	pd->msix = NULL;
 }

@@ -6,15 +6,17 @@
  * The PCI root bus 0: configuration mechanism #1 at ports 0xCF8/0xCFC
  * (PCI Local Bus Spec 3.0 section 3.2.2.3.2), the host bridge at 00:00.0,
  * and the generic part of every PCI function: the type 0 header with its
- * writable and write-1-to-clear masks, BAR sizing and mapping, legacy INTx.
+ * writable and write-1-to-clear masks, BAR sizing and mapping, legacy INTx,
+ * and MSI-X (section 6.8.2).
  * A device embeds a struct pci_dev, fills it with pci_dev_init(), declares
  * its BARs and capabilities, and calls pci_dev_add(); its own registers
  * come through the pci_ops hooks and the BAR handlers.
- * [cloud-hypervisor pci/src/configuration.rs; kvmtool pci.c]
+ * [cloud-hypervisor pci/src/configuration.rs, pci/src/msix.rs; kvmtool pci.c]
  *
- * Locking: config accesses are serialised per bus and the pci_ops hooks
- * run inside that serialisation, so a hook may take its device's lock.
- * pci_dev_set_intx(), pci_dev_get_cfg() and pci_dev_set_cfg() take only a
+ * Locking: config accesses and MSI-X table writes are serialised per bus
+ * and the pci_ops hooks run inside that serialisation, so a hook may take
+ * its device's lock. pci_dev_set_intx(), pci_msix_notify(),
+ * pci_msix_enabled(), pci_dev_get_cfg() and pci_dev_set_cfg() take only a
  * leaf lock: a device may call them anywhere, with its own lock held or
  * from a hook.
  */
@@ -55,6 +57,24 @@
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN 0x3d /* 0: none, 1: INTA# .. 4: INTD# */
 
+/* MSI-X capability and table (section 6.8.2); Linux pci_regs.h names. */
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_MSIX_FLAGS 2 /* Message Control, from the capability */
+#define PCI_MSIX_FLAGS_QSIZE 0x07ff /* table size - 1 */
+#define PCI_MSIX_FLAGS_MASKALL 0x4000 /* function mask */
+#define PCI_MSIX_FLAGS_ENABLE 0x8000
+#define PCI_MSIX_TABLE 4 /* table offset | BIR */
+#define PCI_MSIX_PBA 8 /* PBA offset | BIR */
+#define PCI_MSIX_BIR 0x7
+#define PCI_CAP_MSIX_SIZEOF 12
+#define PCI_MSIX_ENTRY_SIZE 16
+#define PCI_MSIX_ENTRY_LOWER_ADDR 0
+#define PCI_MSIX_ENTRY_UPPER_ADDR 4
+#define PCI_MSIX_ENTRY_DATA 8
+#define PCI_MSIX_ENTRY_VECTOR_CTRL 12
+#define PCI_MSIX_ENTRY_CTRL_MASKBIT 0x1
+#define PCI_MSIX_MAX_VECTORS 2048
+
 #define PCI_CFG_SIZE 256
 #define PCI_CAP_START 0x40 /* first byte after the type 0 header */
 #define PCI_NUM_BARS 6
@@ -68,6 +88,7 @@
 struct aml;
 struct pci_bus;
 struct pci_dev;
+struct pci_msix;
 
 /* A device's own part of config space and BARs; every hook is optional. */
 struct pci_ops {
@@ -89,6 +110,15 @@ struct pci_ops {
 	void (*bar_map)(struct pci_dev *pd, int bar, u64 addr, bool mapped);
 	/* Append the function's AML inside \_SB.PCI0 (pci_bus_dsdt()). */
 	void (*dsdt)(struct pci_dev *pd, struct aml *aml);
+	/*
+	 * MSI-X vector @vec now sends (@addr, @data), or is @masked (its
+	 * mask bit, the function mask, or MSI-X disabled): for a device that
+	 * keeps an irqfd route per vector (env_msi_route) in step. Called
+	 * when the masking changes, or the message of an unmasked vector;
+	 * before a pending message goes out on unmask.
+	 */
+	void (*msix_update)(struct pci_dev *pd, int vec, u64 addr, u32 data,
+			    bool masked);
 };
 
 struct pci_bar {
@@ -114,6 +144,7 @@ struct pci_dev {
 	struct pci_bus *bus;
 	u16 cap_next; /* where pci_dev_add_cap() puts the next capability */
 	bool intx_level; /* the device's INTx input (pci_dev_set_intx) */
+	struct pci_msix *msix; /* pci_msix_init() */
 };
 
 /*
@@ -153,7 +184,10 @@ int pci_dev_add_cap(struct pci_dev *pd, u8 id, u8 len, u8 *off);
  * BAR declaration).
  */
 int pci_dev_add(struct pci_bus *bus, struct pci_dev *pd);
-/* Unmap the BARs, release INTx and the slot; from the device's destroy. */
+/*
+ * Unmap the BARs, release INTx and the slot, free the MSI-X state; from
+ * the device's destroy (also for one that never reached pci_dev_add()).
+ */
 void pci_dev_del(struct pci_dev *pd);
 
 /*
@@ -162,6 +196,29 @@ void pci_dev_del(struct pci_dev *pd);
  * and shared with the other functions routed to it. Any thread.
  */
 void pci_dev_set_intx(struct pci_dev *pd, int level);
+/*
+ * Give @pd MSI-X with @nvec (1..2048) vectors: the capability, and the
+ * table at @table_off and the PBA at @pba_off (8-byte aligned, apart)
+ * inside memory BAR @bar. pci.c serves those two ranges; the rest of the
+ * BAR goes to the handler the device declared there, if any. A BAR the
+ * device left undeclared becomes a 32-bit one just large enough (at least
+ * 4 KiB). Vectors start masked, MSI-X disabled. Call after declaring the
+ * BARs and before pci_dev_add(). Returns 0, -EINVAL (a bad layout),
+ * -EBUSY (twice, or after pci_dev_add), -ENOSPC, -ENOMEM.
+ */
+int pci_msix_init(struct pci_dev *pd, int nvec, int bar, u32 table_off,
+		  u32 pba_off);
+/*
+ * Signal vector @vec: send its message now, or, while it or the function
+ * is masked, set its pending bit so that the unmask sends it. Returns 0,
+ * -ENOTCONN while MSI-X is disabled (the device uses INTx instead),
+ * -EINVAL for a bad @vec, or env_msi_send()'s -errno. Any thread; takes
+ * only the leaf lock.
+ */
+int pci_msix_notify(struct pci_dev *pd, int vec);
+/* Is MSI-X enabled (Message Control bit 15)? Then INTx is not used. */
+bool pci_msix_enabled(struct pci_dev *pd);
+
 /* Read/write @size (1, 2, 4) bytes of cfg[] bypassing the masks. Any thread. */
 u32 pci_dev_get_cfg(struct pci_dev *pd, u32 off, u8 size);
 void pci_dev_set_cfg(struct pci_dev *pd, u32 off, u8 size, u32 val);
