@@ -23,11 +23,16 @@ endif
 COMMON_SRCS := $(wildcard src/common/*.c)
 VMM_SRCS := $(wildcard src/vmm/*.c src/vmm/boot/*.c src/vmm/boot/acpi/*.c \
 			src/vmm/dev/*.c)
+# Shared-memory regions: in vessel, vesselctl and libvessel.a for host programs.
+SHM_SRCS := $(wildcard src/shm/*.c)
+SHM_OBJS := $(SHM_SRCS:%.c=$(BUILD)/%.o)
 # Everything but the program's entry and the real device environment is a
 # library, so unit tests link exactly the modules they use plus fake_env.
-LIB_SRCS := $(COMMON_SRCS) $(filter-out src/vmm/main.c src/vmm/env.c,$(VMM_SRCS))
+LIB_SRCS := $(COMMON_SRCS) $(SHM_SRCS) \
+	    $(filter-out src/vmm/main.c src/vmm/env.c,$(VMM_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-VMM_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o) $(VMM_SRCS:%.c=$(BUILD)/%.o)
+VMM_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o) $(VMM_SRCS:%.c=$(BUILD)/%.o) \
+	    $(SHM_OBJS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
@@ -37,7 +42,7 @@ TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 
 .PHONY: all deps demo test test-all test-unit test-system bench \
 	check-headers format-check clean
-all: $(BUILD)/vessel $(BUILD)/vesselctl
+all: $(BUILD)/vessel $(BUILD)/vesselctl $(BUILD)/libvessel.a
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$@)
@@ -54,11 +59,17 @@ $(BUILD)/vessel-static: $(VMM_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -static -o $@ $^ $(LDLIBS)
 
 CTL_SRCS := $(wildcard src/ctl/*.c)
-$(BUILD)/vesselctl: $(CTL_SRCS:%.c=$(BUILD)/%.o) $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/vesselctl: $(CTL_SRCS:%.c=$(BUILD)/%.o) $(COMMON_SRCS:%.c=$(BUILD)/%.o) \
+		$(SHM_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libvmm.a: $(LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The host programs' library: src/shm/shm.h and nothing but the shm code.
+$(BUILD)/libvessel.a: $(SHM_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 

@@ -25,6 +25,7 @@ enum ctl_exit {
 struct ctl {
 	const char *vm; /* --vm PATH, or NULL */
 	bool json; /* --json */
+	const char *offset, *length; /* shmem dump --offset/--length */
 	const char *cmd; /* the subcommand's name */
 	int argc; /* its arguments */
 	char **argv;
@@ -48,6 +49,7 @@ int cmd_pause(const struct ctl *ctl);
 int cmd_resume(const struct ctl *ctl);
 int cmd_status(const struct ctl *ctl);
 int cmd_events(const struct ctl *ctl);
+int cmd_shmem(const struct ctl *ctl);
 
 /* A connection to one vessel's control socket, with a line reader. */
 struct ctl_conn {

@@ -30,6 +30,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  CTL_NEEDS_VM, 0, cmd_status },
 	{ "events", "stream lifecycle events until vessel exits", CTL_NEEDS_VM,
 	  0, cmd_events },
+	{ "shmem", "list | dump NAME | ring NAME PEER: shared-memory regions",
+	  0, 3, cmd_shmem },
 	{ NULL, NULL, 0, 0, NULL },
 };
 
@@ -38,6 +40,8 @@ static void ctl_usage(FILE *f)
 	const struct ctl_cmd *c;
 
 	fprintf(f, "Usage: vesselctl --vm PATH COMMAND [--json]\n"
+		   "       vesselctl shmem list | dump NAME [--offset N] "
+		   "[--length N] | ring NAME PEER\n"
 		   "Control a running vessel through its control socket "
 		   "(vessel --control PATH).\n\nCommands:\n");
 	for (c = ctl_cmds; c->name; c++)
@@ -46,6 +50,7 @@ static void ctl_usage(FILE *f)
 		   "  --vm PATH      the vessel's control socket\n"
 		   "  --json         print JSON: the reply, the status object, "
 		   "the event lines\n"
+		   "  --offset N, --length N  the bytes `shmem dump` shows\n"
 		   "  -h, --help     print this help\n"
 		   "  --version      print the version\n"
 		   "\nExit status: 0 done, 1 vessel answered with an error (or "
@@ -68,6 +73,8 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "vm", required_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -82,6 +89,12 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'j':
 			ctl->json = true;
+			break;
+		case 'o':
+			ctl->offset = optarg;
+			break;
+		case 'l':
+			ctl->length = optarg;
 			break;
 		case 'h':
 			ctl_usage(stdout);
