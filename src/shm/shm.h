@@ -49,8 +49,9 @@ int shm_name_check(const char *name);
 bool shm_acl_allows(const char *allow, const char *deny, const char *name);
 
 /*
- * Attach to region @name as a new peer (kind "guest" or "host", NULL:
- * "host"; @label, e.g. the VM's name, may be NULL). With SHM_CREATE a
+ * Attach to region @name as a new peer (@kind: "guest", "host" or other
+ * 1..7 lowercase letters, NULL: "host"; @label, e.g. the VM's name, may
+ * be NULL, blanks become '?', cut to 15 bytes). With SHM_CREATE a
  * missing region is created with @size bytes of data (rounded up to
  * 4 KiB, reserved at once); an existing region keeps its own size, which
  * shm_size() tells. On success *@out is the caller's until
