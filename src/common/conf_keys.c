@@ -41,5 +41,9 @@ const struct conf_key conf_keys[] = {
 		  "model=i6300esb|ib700,action=terminate|reset|poweroff|pause|nmi|none",
 	  .help_arg = "model=M,action=A",
 	  .help = "watchdog: model i6300esb (PCI, default) or ib700 (ISA); on expiry terminate (exit 4, default), reset (32), poweroff (power button), pause, nmi, none (event only)" },
+	{ "shmem", CONF_LIST,
+	  .choices = "model=qnx|ivshmem,name=*,size=*,allow=*,deny=*",
+	  .help_arg = "model=M,name=N,size=S",
+	  .help = "shared memory device: model qnx (QNX guest_shm, default) or ivshmem; name=N size=S pre-creates region N; allow=/deny= ':'-separated name patterns (docs/shmem.md)" },
 	{ NULL },
 };

@@ -82,10 +82,30 @@ void vm_note_event(struct vm *vm, const char *type, const char *key,
 		events_emit_kv(&vm->events, type, key, value);
 }
 
-/* Status a device's fields event changes (watchdog start/stop/expiry). */
-static void vm_note_status(struct vm *vm, const char *type)
+/* The string field @key of @f, or "". */
+static const char *vm_field(const struct env_field *f, int n, const char *key)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].str && !strcmp(f[i].key, key))
+			return f[i].str;
+	return "";
+}
+
+/*
+ * Status a device's fields event changes (watchdog start/stop/expiry,
+ * the guest's lifecycle announcements).
+ */
+static void vm_note_status(struct vm *vm, const char *type,
+			   const struct env_field *f, int n)
 {
 	pthread_mutex_lock(&vm->status_lock);
+	if (!strcmp(type, "guest-announced")) {
+		snprintf(vm->st.announced, sizeof(vm->st.announced), "%s",
+			 vm_field(f, n, "state"));
+		vm->st.announced_ns = loop_now_ns();
+	}
 	if (!strcmp(type, "watchdog-started"))
 		vm->st.wdt_running = true;
 	else if (!strcmp(type, "watchdog-stopped"))
@@ -101,15 +121,21 @@ void vm_note_fields(struct vm *vm, const char *type, const struct env_field *f,
 	struct json_object *o;
 	int i;
 
-	vm_note_status(vm, type);
+	vm_note_status(vm, type, f, n);
 	if (!vm->events_ready)
 		return;
 	o = json_object_new_object();
-	for (i = 0; i < n; i++)
-		json_object_object_add(
-			o, f[i].key,
-			f[i].str ? json_object_new_string(f[i].str) :
-				   events_seconds(f[i].num));
+	for (i = 0; i < n; i++) {
+		struct json_object *v;
+
+		if (f[i].str)
+			v = json_object_new_string(f[i].str);
+		else if (f[i].integer)
+			v = json_object_new_int64((int64_t)f[i].num);
+		else
+			v = events_seconds(f[i].num);
+		json_object_object_add(o, f[i].key, v);
+	}
 	events_emit(&vm->events, type, o);
 }
 
@@ -376,6 +402,17 @@ static struct json_object *ctl_status(void *ctx)
 	json_object_object_add(o, "booted", jbool(vm->st.booted));
 	json_object_object_add(o, "acpi_enabled", jbool(vm->st.acpi_enabled));
 	json_object_object_add(o, "power_button", vm_power_button_json(vm));
+	if (vm->st.announced[0]) {
+		struct json_object *lc = json_object_new_object();
+
+		json_object_object_add(
+			lc, "state", json_object_new_string(vm->st.announced));
+		json_object_object_add(
+			lc, "since",
+			events_seconds((vm->st.announced_ns - vm->start_ns) /
+				       1e9));
+		json_object_object_add(o, "lifecycle", lc);
+	}
 	if (conf_get(vm->conf, "watchdog"))
 		json_object_object_add(o, "watchdog", vm_watchdog_json(vm));
 	if (why)

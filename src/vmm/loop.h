@@ -14,7 +14,7 @@
 
 #include "dev/dev.h"
 
-#define LOOP_MAX_WATCH 32
+#define LOOP_MAX_WATCH 64
 
 struct loop_watch {
 	int fd;

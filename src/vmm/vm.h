@@ -36,6 +36,8 @@ struct vm_status {
 	char stop_by[48]; /* mechanism of the stop request that won */
 	bool wdt_running; /* the guest started its watchdog */
 	int wdt_expiries; /* watchdog expirations so far */
+	char announced[24]; /* the guest's last lifecycle state, or "" */
+	u64 announced_ns; /* when it said so */
 };
 
 struct vm_device {

@@ -185,11 +185,15 @@ void env_request_stop(struct dev_env *env, enum stop_reason why,
 void env_event(struct dev_env *env, const char *type, const char *key,
 	       const char *value);
 
-/* One field of an event: a string, or a number when @str is NULL. */
+/*
+ * One field of an event: a string, or when @str is NULL a number, printed
+ * as an integer when @integer is set, else as seconds (microseconds).
+ */
 struct env_field {
 	const char *key;
 	const char *str;
 	double num;
+	bool integer;
 };
 
 /* Report an event with @n fields (docs/events.md). Any thread. */

@@ -69,8 +69,8 @@ int wdt_configure(struct wdt *w, struct dev_env *env, const char *model,
 static void wdt_event(struct wdt *w, const char *type)
 {
 	struct env_field f[] = {
-		{ "model", w->model, 0 },
-		{ "timeout", NULL, w->timeout_ns / 1e9 },
+		{ .key = "model", .str = w->model },
+		{ .key = "timeout", .num = w->timeout_ns / 1e9 },
 	};
 
 	env_event_fields(w->env, type, f, ARRAY_SIZE(f));
@@ -160,11 +160,12 @@ void wdt_pause(struct wdt *w, bool paused)
 static void wdt_report(struct wdt *w, u64 now)
 {
 	struct env_field f[] = {
-		{ "model", w->model, 0 },
-		{ "action", wdt_action_name(w->action), 0 },
-		{ "timeout", NULL, w->timeout_ns / 1e9 },
-		{ "since_kick", NULL, (now - w->kick_ns) / 1e9 },
-		{ "late", NULL, ((double)now - (double)w->deadline_ns) / 1e9 },
+		{ .key = "model", .str = w->model },
+		{ .key = "action", .str = wdt_action_name(w->action) },
+		{ .key = "timeout", .num = w->timeout_ns / 1e9 },
+		{ .key = "since_kick", .num = (now - w->kick_ns) / 1e9 },
+		{ .key = "late",
+		  .num = ((double)now - (double)w->deadline_ns) / 1e9 },
 	};
 
 	log_warn("watchdog %s expired %.3f s after the last kick: %s", w->model,
