@@ -78,7 +78,17 @@ struct shm_region {
 	u64 size;
 	bool readonly;
 	struct shm_peer_cache peer[SHM_MAX_PEERS];
+	dev_t dev; /* the region file's identity, for local peers */
+	ino_t ino;
+	struct shm_region *local_next; /* region.c's list of this process's */
 };
+
+/*
+ * region.c: the doorbell of peer @id (generation @seq) when that peer is
+ * another handle of this process on the same region: a dup of its
+ * eventfd, or -ESRCH.
+ */
+int shm_local_doorbell(const struct shm_region *r, int id, u32 seq);
 
 /* Requests on a peer's socket (one byte from the connecting side). */
 #define SHM_REQ_FETCH 'F' /* send me your doorbell */

@@ -351,6 +351,62 @@ static struct shm_region *region_alloc(const char *name)
 	return r;
 }
 
+/*
+ * This process's peers. A ring between two of them (vessel's own
+ * lifecycle peer and its guest's connection to the same region) takes
+ * the doorbell from here: over the socket, the one thread that serves
+ * both would wait on itself until the ring timed out.
+ */
+static pthread_mutex_t local_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shm_region *local_list;
+
+static void local_add(struct shm_region *r)
+{
+	struct stat st;
+
+	if (fstat(r->fd, &st))
+		return;
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	pthread_mutex_lock(&local_lock);
+	r->local_next = local_list;
+	local_list = r;
+	pthread_mutex_unlock(&local_lock);
+}
+
+static void local_del(struct shm_region *r)
+{
+	struct shm_region **pp;
+
+	pthread_mutex_lock(&local_lock);
+	for (pp = &local_list; *pp; pp = &(*pp)->local_next) {
+		if (*pp == r) {
+			*pp = r->local_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&local_lock);
+}
+
+int shm_local_doorbell(const struct shm_region *r, int id, u32 seq)
+{
+	struct shm_region *l;
+	int fd = -ESRCH;
+
+	pthread_mutex_lock(&local_lock);
+	for (l = local_list; l; l = l->local_next) {
+		if (l == r || l->id != id || l->seq != seq ||
+		    l->dev != r->dev || l->ino != r->ino)
+			continue;
+		fd = fcntl(l->efd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			fd = -errno;
+		break;
+	}
+	pthread_mutex_unlock(&local_lock);
+	return fd;
+}
+
 static void region_free(struct shm_region *r)
 {
 	int i;
@@ -399,8 +455,10 @@ int shm_open_region(const char *name, uint64_t size, unsigned flags,
 				      kind, label_buf);
 	if (ret)
 		goto err_free;
-	if (!r->readonly)
+	if (!r->readonly) {
+		local_add(r);
 		shm_wake_peers(r->dirfd, r->name, r->hdr, r->id);
+	}
 	*out = r;
 	return 0;
 
@@ -415,6 +473,7 @@ void shm_close_region(struct shm_region *r)
 
 	if (!r)
 		return;
+	local_del(r);
 	if (!r->readonly && r->fd >= 0 && !shm_lock(r->fd)) {
 		region_unlisten(r);
 		shm_slot_free(r->hdr, r->id);

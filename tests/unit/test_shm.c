@@ -595,6 +595,34 @@ static void *hammer_main(void *arg)
 }
 
 /* One handle rung from from several threads: every ring counts once. */
+/*
+ * Two handles in one process (vessel's lifecycle peer and its guest's
+ * connection): they ring each other with nobody serving the sockets,
+ * at once, and the right bits arrive.
+ */
+static void test_ring_same_process(void **state)
+{
+	struct shm_region *a = open_ok("self", 4096, SHM_CREATE, NULL, "a");
+	struct shm_region *b = open_ok("self", 4096, SHM_EXIST, NULL, "b");
+	u64 t0;
+
+	(void)state;
+	drain(a);
+	drain(b);
+	t0 = ms_now();
+	assert_int_equal(shm_ring(a, 1), 0);
+	assert_int_equal(shm_ring(b, 0), 0);
+	assert_true(ms_now() - t0 < SHM_RING_TIMEOUT_MS / 2);
+	assert_int_equal(doorbell_read(b, 0), 1);
+	assert_int_equal(shm_take_pending(b), 1u << 0);
+	assert_int_equal(doorbell_read(a, 0), 1);
+	assert_int_equal(shm_take_pending(a), 1u << 1);
+	shm_close_region(b);
+	/* b is gone: no stale local doorbell stands in for it. */
+	assert_int_equal(shm_ring(a, 1), -ESRCH);
+	shm_close_region(a);
+}
+
 static void test_ring_threads(void **state)
 {
 	struct shm_region *a = open_ok("thr", 4096, SHM_CREATE, NULL, NULL);
@@ -1024,6 +1052,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_fork_shares_bytes,
 					  test_teardown),
 		cmocka_unit_test_teardown(test_ring_bits, test_teardown),
+		cmocka_unit_test_teardown(test_ring_same_process,
+					  test_teardown),
 		cmocka_unit_test_teardown(test_ring_threads, test_teardown),
 		cmocka_unit_test_teardown(test_ring_across_fork, test_teardown),
 		cmocka_unit_test_teardown(test_dead_peer, test_teardown),
