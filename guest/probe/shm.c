@@ -212,6 +212,8 @@ static void qnx_wait(const struct qnx_shm *d, struct qnx_shm_conn *c,
 	}
 	qnx_shm_irq_disable(d, m);
 	show_bytes(c->data, bytes, sizeof(bytes));
+	probe_info("shm-qnx-wait %u interrupts, peers 0x%04x", c->irqs,
+		   c->peers);
 	probe_pass("shm-qnx-wait", "from 0x%04x data %s", c->notified, bytes);
 }
 
