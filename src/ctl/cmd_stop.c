@@ -6,6 +6,7 @@
  * pausing and resuming it.
  */
 #include <json-c/json.h>
+#include <string.h>
 
 #include "../common/proto.h"
 #include "ctl.h"
@@ -52,4 +53,18 @@ int cmd_pause(const struct ctl *ctl)
 int cmd_resume(const struct ctl *ctl)
 {
 	return ctl_stop(ctl, "resume", "resumed");
+}
+
+/* `request poweroff|reboot`: the lifecycle protocol's host requests. */
+int cmd_request(const struct ctl *ctl)
+{
+	if (ctl->argc != 1 || (strcmp(ctl->argv[0], "poweroff") &&
+			       strcmp(ctl->argv[0], "reboot"))) {
+		ctl_err(ctl, "request takes poweroff or reboot");
+		return CTL_EXIT_USAGE;
+	}
+	return ctl_stop(ctl,
+			!strcmp(ctl->argv[0], "poweroff") ? "request-poweroff" :
+							    "request-reboot",
+			"request posted");
 }

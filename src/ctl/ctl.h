@@ -47,6 +47,7 @@ int cmd_terminate(const struct ctl *ctl);
 int cmd_power_cut(const struct ctl *ctl);
 int cmd_pause(const struct ctl *ctl);
 int cmd_resume(const struct ctl *ctl);
+int cmd_request(const struct ctl *ctl);
 int cmd_status(const struct ctl *ctl);
 int cmd_events(const struct ctl *ctl);
 int cmd_shmem(const struct ctl *ctl);

@@ -26,6 +26,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  0, cmd_pause },
 	{ "resume", "let a paused guest run again", CTL_NEEDS_VM, 0,
 	  cmd_resume },
+	{ "request", "poweroff|reboot: ask the guest (lifecycle protocol)",
+	  CTL_NEEDS_VM, 1, cmd_request },
 	{ "status", "state, uptime, power button armed/pressed/acknowledged",
 	  CTL_NEEDS_VM, 0, cmd_status },
 	{ "events", "stream lifecycle events until vessel exits", CTL_NEEDS_VM,

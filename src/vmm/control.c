@@ -139,6 +139,29 @@ static char *control_resume(struct control_client *cl)
 				   cl->c->ops->resume(cl->c->ctx, CONTROL_BY));
 }
 
+static char *control_request(struct control_client *cl, const char *what)
+{
+	int ret = cl->c->ops->request(cl->c->ctx, what);
+
+	if (ret == -ENODEV)
+		return proto_reply_error(
+			"the guest has no lifecycle region (shmem name=lifecycle)");
+	if (ret)
+		return proto_reply_error("cannot ask the guest: %s",
+					 strerror(-ret));
+	return proto_reply_ok(NULL, NULL);
+}
+
+static char *control_request_poweroff(struct control_client *cl)
+{
+	return control_request(cl, "poweroff");
+}
+
+static char *control_request_reboot(struct control_client *cl)
+{
+	return control_request(cl, "reboot");
+}
+
 static char *control_status(struct control_client *cl)
 {
 	struct json_object *st = cl->c->ops->status(cl->c->ctx);
@@ -185,6 +208,11 @@ static const struct control_cmd control_cmds[] = {
 	  control_power_cut },
 	{ "pause", "stop the vCPUs; the guest stays in memory", control_pause },
 	{ "resume", "let a paused guest run again", control_resume },
+	{ "request-poweroff",
+	  "ask the guest to power off (lifecycle protocol; it decides)",
+	  control_request_poweroff },
+	{ "request-reboot", "ask the guest to reboot (lifecycle protocol)",
+	  control_request_reboot },
 	{ "status", "the VM's state as a JSON object", control_status },
 	{ "events", "stream lifecycle events as JSON lines", control_events },
 	{ "help", "the commands, with a line each", control_help },

@@ -23,6 +23,8 @@ struct control_ops {
 	/* Pause / resume the guest: 0, -EALREADY, or -ESRCH (stopping). */
 	int (*pause)(void *ctx, const char *by);
 	int (*resume)(void *ctx, const char *by);
+	/* Ask the guest to "poweroff"/"reboot" (lifecycle protocol). */
+	int (*request)(void *ctx, const char *what);
 	/* A new JSON object describing the VM (the caller puts it). */
 	struct json_object *(*status)(void *ctx);
 	/* Stream events to @fd from now on; 0 or -errno. */

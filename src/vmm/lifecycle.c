@@ -321,6 +321,31 @@ static void ctl_power_cut(void *ctx, const char *by)
 	vm_request_stop(ctx, STOP_POWER_CUT, by);
 }
 
+/*
+ * Ask the guest to power off or reboot through its lifecycle region, on
+ * every device that speaks the protocol; -ENODEV when none does.
+ */
+int vm_guest_request(struct vm *vm, const char *what)
+{
+	int i, ret = -ENODEV;
+
+	if (__atomic_load_n(&vm->stop_reason, __ATOMIC_SEQ_CST))
+		return -ESRCH;
+	for (i = 0; i < vm->nr_devs; i++) {
+		if (!vm->devs[i].dev || !vm->devs[i].type->guest_request)
+			continue;
+		ret = vm->devs[i].type->guest_request(vm->devs[i].dev, what);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+static int ctl_request(void *ctx, const char *what)
+{
+	return vm_guest_request(ctx, what);
+}
+
 static int ctl_pause(void *ctx, const char *by)
 {
 	return vm_pause(ctx, by);
@@ -441,6 +466,7 @@ static const struct control_ops vm_control_ops = {
 	.terminate = ctl_terminate,
 	.power_cut = ctl_power_cut,
 	.pause = ctl_pause,
+	.request = ctl_request,
 	.resume = ctl_resume,
 	.status = ctl_status,
 	.subscribe = ctl_subscribe,

@@ -133,6 +133,11 @@ void vm_lifecycle_teardown(struct vm *vm);
  */
 int vm_pause(struct vm *vm, const char *by);
 int vm_resume(struct vm *vm, const char *by);
+/*
+ * Ask the guest to "poweroff" or "reboot" through the lifecycle protocol.
+ * 0, -ENODEV (no lifecycle region), -ESRCH (stopping), -EINVAL.
+ */
+int vm_guest_request(struct vm *vm, const char *what);
 /* An event with fields from a device (env_event_fields). Any thread. */
 void vm_note_fields(struct vm *vm, const char *type, const struct env_field *f,
 		    int n);

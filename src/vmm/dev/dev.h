@@ -95,6 +95,11 @@ struct dev_type {
 	 * thread: devices whose timers measure guest time stop them.
 	 */
 	void (*pause)(void *dev, bool paused);
+	/*
+	 * Optional: the host asks the guest, through the lifecycle
+	 * protocol, to "poweroff" or "reboot". Main thread. 0 or -errno.
+	 */
+	int (*guest_request)(void *dev, const char *what);
 };
 
 /*
