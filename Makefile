@@ -89,6 +89,7 @@ $(BUILD)/tests/runner: $(BUILD)/tests/runner.o
 
 
 include guest/probe/probe.mk
+include guest/tools/tools.mk
 -include tests/linux/linux.mk
 -include tests/bench/bench.mk
 
