@@ -45,5 +45,7 @@ const struct conf_key conf_keys[] = {
 	  .choices = "model=qnx|ivshmem,name=*,size=*,allow=*,deny=*",
 	  .help_arg = "model=M,name=N,size=S",
 	  .help = "shared memory device: model qnx (QNX guest_shm, default) or ivshmem; name=N size=S pre-creates region N; allow=/deny= ':'-separated name patterns (docs/shmem.md)" },
+	{ "lifecycle-hook", CONF_STRING, .help_arg = "CMD",
+	  .help = "host command (sh -c) run when the guest announces a state over its lifecycle region, before vessel acknowledges it (VESSEL_GUEST_STATE set; at most 10s)" },
 	{ NULL },
 };
