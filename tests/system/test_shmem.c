@@ -4,16 +4,21 @@
  * guests drive the qnx and ivshmem models on their BARs. One guest
  * creates a region and reads its bytes back, with every error status;
  * two vessels share `devshare`, one writes and rings, the other takes
- * the interrupt and reads the bytes; the host's allow/deny lists hold whatever the guest asks. Every run has a
+ * the interrupt and reads the bytes; the lifecycle announce reaches
+ * vessel (its `guest-announced` event) before the S5, and the guest
+ * waits for the host's ack, but never past its own limit; the host's
+ * allow/deny lists hold whatever the guest asks. Every run has a
  * private VESSEL_SHM_DIR, which must be empty once the vessels are gone.
  */
 #include <dirent.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -22,6 +27,9 @@
 #define READY_MS 60000
 #define QNX_READY "PROBE READY shm-qnx"
 #define IVSHMEM_READY "PROBE READY shm-ivshmem"
+#define LIFECYCLE "model=qnx,name=lifecycle,size=4K"
+/* The probe's clock is the CMOS one: whole seconds, maybe a little off. */
+#define CLOCK_SLACK_S 120
 
 struct shm_test {
 	struct vmrun a, b;
@@ -98,6 +106,14 @@ static int teardown(void **state)
 static void start(struct vmrun *r, const char *scenario, const char *shmem)
 {
 	const char *extra[] = { "--shmem", shmem, NULL };
+
+	assert_int_equal(vmrun_start(r, scenario, extra), 0);
+}
+
+static void start_hook(struct vmrun *r, const char *scenario, const char *hook)
+{
+	const char *extra[] = { "--shmem", LIFECYCLE, "--lifecycle-hook", hook,
+				NULL };
 
 	assert_int_equal(vmrun_start(r, scenario, extra), 0);
 }
@@ -222,6 +238,87 @@ static void test_qnx_two_guests(void **state)
 	expect_no_leftovers(t);
 }
 
+/*
+ * The guest's announce, as vessel reports it: shutting-down, sequence
+ * 1, the guest's clock near ours; before the S5. Returns its index.
+ */
+static int check_announced(struct vmrun *r)
+{
+	int i = evlog_find(&r->ev, "guest-announced", 0);
+	double guest_time;
+
+	if (i < 0) {
+		vmrun_dump(r);
+		fail_msg("no guest-announced event");
+	}
+	assert_string_equal(evlog_str(&r->ev, i, "state"), "shutting-down");
+	assert_int_equal(evlog_int(&r->ev, i, "seq", -1), 1);
+	guest_time = json_object_get_double(
+		json_object_object_get(r->ev.ev[i], "guest_time"));
+	if (guest_time < (double)time(NULL) - CLOCK_SLACK_S ||
+	    guest_time > (double)time(NULL) + CLOCK_SLACK_S)
+		fail_msg("guest_time %f, now %lld", guest_time,
+			 (long long)time(NULL));
+	assert_true(evlog_find(&r->ev, "s5", i) > i);
+	return i;
+}
+
+/* The guest announces shutting-down; vessel acks at once, then the S5. */
+static void test_lifecycle_announce(void **state)
+{
+	struct shm_test *t = *state;
+
+	start(&t->a, "lifecycle", LIFECYCLE);
+	finish_clean(&t->a);
+	expect_line(&t->a, "PROBE PASS lifecycle: ack after ");
+	check_announced(&t->a);
+	expect_no_leftovers(t);
+}
+
+/* The hook delays the ack by 1 s: the guest waits for it, then goes. */
+static void test_lifecycle_waits_for_ack(void **state)
+{
+	struct shm_test *t = *state;
+	long us;
+	int i, h;
+
+	start_hook(&t->a, "lifecycle probe.lc.ack_ms=20000", "sleep 1");
+	finish_clean(&t->a);
+	i = check_announced(&t->a);
+	h = evlog_find(&t->a.ev, "lifecycle-hook", i);
+	assert_true(h > i);
+	assert_string_equal(evlog_str(&t->a.ev, h, "result"), "ok");
+	assert_true(evlog_find(&t->a.ev, "s5", h) > h);
+	us = console_number(&t->a, "PROBE PASS lifecycle: ack after ", 10);
+	if (us < 1000000 || us >= 20000000)
+		fail_msg("ack after %ld us, the hook took 1 s", us);
+	expect_no_leftovers(t);
+}
+
+/*
+ * No ack within probe.lc.ack_ms (the hook takes 3 s): the guest powers
+ * off after its 300 ms, not after the host.
+ */
+static void test_lifecycle_no_ack(void **state)
+{
+	struct shm_test *t = *state;
+	double waited;
+	int i;
+
+	start_hook(&t->a, "lifecycle probe.lc.ack_ms=300",
+		   "exec >/dev/null 2>&1; sleep 3");
+	finish_clean(&t->a);
+	expect_line(&t->a, "PROBE INFO lifecycle: no ack after 300 ms");
+	i = check_announced(&t->a);
+	waited = evlog_mono(&t->a.ev, evlog_find(&t->a.ev, "s5", i)) -
+		 evlog_mono(&t->a.ev, i);
+	if (waited < 0.3 || waited >= 3.0)
+		fail_msg("S5 %f s after the announce; the guest waits 0.3 s",
+			 waited);
+	assert_int_equal(evlog_count(&t->a.ev, "lifecycle-hook"), 0);
+	expect_no_leftovers(t);
+}
+
 /* deny=: that name is refused, any other is still allowed. */
 static void test_qnx_denied_name(void **state)
 {
@@ -302,6 +399,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qnx_create_read_back,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qnx_two_guests, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle_announce, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle_waits_for_ack,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle_no_ack, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_qnx_denied_name, setup,
 						teardown),
