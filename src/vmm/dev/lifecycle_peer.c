@@ -10,6 +10,7 @@
  * only the host's fields, one aligned word each.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@
 #include "shmem.h"
 
 #define LC_HOOK_TIMEOUT_MS 10000
+#define LC_HOOK_GRACE_MS 1000
 
 struct lc_peer {
 	struct dev_env *env;
@@ -301,6 +303,41 @@ static void lc_close(struct lc_peer *p)
 	p->r = NULL;
 }
 
+/*
+ * vessel is going while the hook runs: ask it to stop (SIGTERM to its
+ * process group) and give it a second, then leave it; it must not hold
+ * vessel's stdout and stderr open after the exit. Never SIGKILL.
+ */
+static void lc_hook_stop(struct lc_peer *p)
+{
+	struct pollfd pfd = { .fd = p->hook_pidfd, .events = POLLIN };
+
+	if (!p->hook_pid)
+		return;
+	env_timer_cancel(p->env, &p->hook_timer);
+	env_unwatch_fd(p->env, p->hook_pidfd);
+	kill(-p->hook_pid, SIGTERM);
+	if (poll(&pfd, 1, LC_HOOK_GRACE_MS) == 1)
+		waitpid(p->hook_pid, NULL, WNOHANG);
+	else
+		log_warn(
+			"lifecycle hook did not stop within %d ms; left running",
+			LC_HOOK_GRACE_MS);
+	close(p->hook_pidfd);
+	p->hook_pid = 0;
+}
+
+/* The guest is stopped: a hook still running has lost its purpose. */
+static void lc_quiesce(void *dev, enum stop_reason why)
+{
+	struct lc_peer *p = dev;
+
+	(void)why;
+	pthread_mutex_lock(&p->lock);
+	lc_hook_stop(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static int lc_create(struct dev_env *env, void **dev)
 {
 	struct shmem_conf c;
@@ -338,12 +375,7 @@ static void lc_destroy(void *dev)
 {
 	struct lc_peer *p = dev;
 
-	if (p->hook_pid) {
-		/* vessel is going: the hook is the supervisor's now. */
-		env_timer_cancel(p->env, &p->hook_timer);
-		env_unwatch_fd(p->env, p->hook_pidfd);
-		close(p->hook_pidfd);
-	}
+	lc_hook_stop(p);
 	lc_close(p);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -353,6 +385,7 @@ VESSEL_DEVICE(dev_lifecycle_peer) = {
 	.name = "lifecycle",
 	.prio = 29,
 	.create = lc_create,
+	.quiesce = lc_quiesce,
 	.destroy = lc_destroy,
 	.guest_request = lc_guest_request,
 };

@@ -77,6 +77,11 @@ static void ivshmem_doorbell(struct ivshmem *d, u32 val)
 			      vector);
 		return;
 	}
+	/* QEMU delivers a doorbell to our own position, so do we. */
+	if (peer == shm_peer_id(d->r)) {
+		ivshmem_raise(d);
+		return;
+	}
 	ret = shm_ring(d->r, peer);
 	if (ret && ret != -ESRCH)
 		log_warn_once("ivshmem: doorbell for peer %d: %s", peer,
@@ -262,8 +267,8 @@ static void ivshmem_quiesce(void *dev, enum stop_reason why)
 
 static void ivshmem_free(struct ivshmem *d)
 {
-	if (d->pci.bus)
-		pci_dev_del(&d->pci);
+	/* Also before pci_dev_add(): it frees the MSI-X state. */
+	pci_dev_del(&d->pci);
 	if (d->mapped_at)
 		env_unmap_ram(d->env, d->mapped_at);
 	shm_close_region(d->r);
