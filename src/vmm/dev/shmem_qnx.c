@@ -88,7 +88,7 @@ struct shmem_qnx {
 	struct shmem_conf conf;
 	struct shm_region *precreated; /* `name=` held open from start */
 	char name[SHMEM_NAME_MAX]; /* factory name register */
-	u64 shmem;
+	int last; /* connection made by the last size/find, or -1 */
 	u32 status, size;
 	struct qnx_conn conn[QNX_CONNS];
 	u64 window; /* BAR2 while decoding, else 0 */
@@ -154,6 +154,23 @@ static void qnx_conn_close(struct shmem_qnx *q, struct qnx_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * A connection nobody watches would never hear a ring, and its peers
+ * could not fetch its doorbell: when the event loop is full, refuse it.
+ */
+static int qnx_conn_watch(struct shmem_qnx *q, struct qnx_conn *c)
+{
+	int ret =
+		env_watch_fd(q->env, shm_doorbell_fd(c->r), qnx_on_doorbell, q);
+
+	if (ret)
+		return ret;
+	ret = env_watch_fd(q->env, shm_listen_fd(c->r), qnx_on_listen, q);
+	if (ret)
+		env_unwatch_fd(q->env, shm_doorbell_fd(c->r));
+	return ret;
+}
+
 static enum gss qnx_gss(int err)
 {
 	switch (err) {
@@ -195,6 +212,7 @@ static enum gss qnx_connect(struct shmem_qnx *q, u32 pages, bool create)
 	const char *name = qnx_name(q);
 	char host[SHMEM_NAME_MAX];
 	struct qnx_conn *c = NULL;
+	enum gss gss = GSS_OK;
 	int i, ret;
 
 	if (!name || shm_name_check(name))
@@ -215,16 +233,18 @@ static enum gss qnx_connect(struct shmem_qnx *q, u32 pages, bool create)
 	if (ret)
 		return qnx_gss(ret);
 	c->pages = shm_size(c->r) / QNX_PAGE;
-	if (c->pages > QNX_MAX_PAGES) {
+	if (c->pages > QNX_MAX_PAGES)
+		gss = GSS_NOMEM;
+	else if (qnx_conn_watch(q, c))
+		gss = GSS_UNKNOWN_FAILURE;
+	if (gss != GSS_OK) {
 		shm_close_region(c->r);
-		c->r = NULL;
-		return GSS_NOMEM;
+		memset(c, 0, sizeof(*c));
+		return gss;
 	}
 	c->peers = shm_peers(c->r);
-	env_watch_fd(q->env, shm_doorbell_fd(c->r), qnx_on_doorbell, q);
-	env_watch_fd(q->env, shm_listen_fd(c->r), qnx_on_listen, q);
 	i = c - q->conn;
-	q->shmem = qnx_window_base(q) + i * QNX_SLOT;
+	q->last = i;
 	q->size = c->pages;
 	qnx_map(q, c, i);
 	return GSS_OK;
@@ -250,7 +270,10 @@ static u64 qnx_factory_read(struct shmem_qnx *q, u64 off, u8 size)
 
 	memset(regs, 0, sizeof(regs));
 	put64(regs + F_SIGNATURE, QNX_SIGNATURE);
-	put64(regs + F_SHMEM, q->shmem);
+	/* Where the connection is now: the OS may have moved BAR2 since. */
+	if (q->last >= 0)
+		put64(regs + F_SHMEM,
+		      qnx_window_base(q) + (u64)q->last * QNX_SLOT);
 	put32(regs + F_VECTOR, pci_dev_get_cfg(&q->pci, PCI_INTERRUPT_LINE, 1));
 	put32(regs + F_STATUS, q->status);
 	put32(regs + F_SIZE, q->size);
@@ -295,6 +318,12 @@ static enum io_res qnx_factory_io(void *dev, struct io_access *a)
 
 /* --- the control pages (BAR2) --- */
 
+/* What a read of @size bytes where nothing decodes returns. */
+static u64 qnx_ones(u8 size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
 static u32 qnx_read_status(struct shmem_qnx *q, struct qnx_conn *c)
 {
 	u32 v;
@@ -328,7 +357,7 @@ static void qnx_control(struct shmem_qnx *q, int slot, struct io_access *a)
 
 	if (!c->r || a->size != 4) {
 		if (!a->write)
-			a->val = 0xffffffffu;
+			a->val = qnx_ones(a->size);
 		return;
 	}
 	switch (a->off % QNX_SLOT) {
@@ -370,7 +399,7 @@ static enum io_res qnx_window_io(void *dev, struct io_access *a)
 	/* Data pages are RAM; an exit there means the slot is not mapped. */
 	if (a->off % QNX_SLOT >= QNX_PAGE) {
 		if (!a->write)
-			a->val = ~0ULL;
+			a->val = qnx_ones(a->size);
 		return IO_OK;
 	}
 	pthread_mutex_lock(&q->lock);
@@ -493,6 +522,7 @@ static int qnx_create(struct dev_env *env, void **dev)
 		return ret;
 	}
 	q->env = env;
+	q->last = -1;
 	pthread_mutex_init(&q->lock, NULL);
 	pci_dev_init(&q->pci, QNX_VENDOR, QNX_DEVICE, QNX_CLASS, 1);
 	q->pci.ops = &qnx_pci_ops;
