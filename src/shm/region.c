@@ -101,7 +101,7 @@ static int region_join(struct shm_region *r, const char *kind,
 	for (id = 0; id < SHM_MAX_PEERS && (used & (1u << id)); id++)
 		;
 	if (id == SHM_MAX_PEERS)
-		return -ENOSPC;
+		return -EUSERS;
 	ret = shm_proc_start(getpid(), &start);
 	if (ret)
 		return ret;

@@ -56,7 +56,7 @@ bool shm_acl_allows(const char *allow, const char *deny, const char *name);
  * 4 KiB, reserved at once); an existing region keeps its own size, which
  * shm_size() tells. On success *@out is the caller's until
  * shm_close_region(). Errors: -EINVAL (name, size, flags, kind), -ENOENT
- * (SHM_EXIST and no region), -ENOSPC (16 peers, or no memory for the
+ * (SHM_EXIST and no region), -EUSERS (16 peers), -ENOSPC (no memory for the
  * region), -ELOOP (a symlink where the directory or file should be),
  * -EPERM (wrong owner or mode), -EPROTO (the file is no region).
  */

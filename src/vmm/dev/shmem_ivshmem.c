@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../common/conf.h"
 #include "../../common/log.h"
 #include "../../shm/shm.h"
 #include "pci.h"
@@ -70,7 +71,7 @@ static void ivshmem_raise(struct ivshmem *d)
 
 static void ivshmem_doorbell(struct ivshmem *d, u32 val)
 {
-	int peer = val >> 16, vector = val & 0xffff, ret;
+	int peer = val >> 16, vector = val & 0xff, ret;
 
 	if (vector >= IVSHMEM_VECTORS) {
 		log_warn_once("ivshmem: doorbell for vector %d ignored",
@@ -220,7 +221,8 @@ static int ivshmem_setup(struct ivshmem *d)
 	}
 	shmem_host_name(d->env, d->conf.name, host, sizeof(host));
 	ret = shm_open_region(host, d->conf.size ? d->conf.size : 4096,
-			      SHM_CREATE, "guest", "ivshmem", &d->r);
+			      SHM_CREATE, "guest",
+			      conf_get(env_conf(d->env), "name"), &d->r);
 	if (ret) {
 		log_err("shmem: cannot attach region '%s': %s", host,
 			strerror(-ret));

@@ -177,9 +177,9 @@ static enum gss qnx_gss(int err)
 	case -EINVAL:
 	case -ENAMETOOLONG:
 		return GSS_ILLEGAL_NAME;
-	case -ENOSPC:
 	case -EUSERS:
 		return GSS_CLIENT_MAX;
+	case -ENOSPC: /* the region's memory could not be reserved */
 	case -ENOMEM:
 	case -EFBIG:
 		return GSS_NOMEM;
