@@ -295,10 +295,20 @@ int shm_peer_get(struct shm_region *r, int peer, struct shm_peer_info *out)
 
 uint32_t shm_take_pending(struct shm_region *r)
 {
+	u32 v;
+
 	if (r->readonly)
 		return 0;
-	return __atomic_exchange_n(&r->hdr->slot[r->id].pending, 0,
-				   __ATOMIC_SEQ_CST);
+	v = __atomic_exchange_n(&r->hdr->slot[r->id].pending, 0,
+				__ATOMIC_SEQ_CST);
+	if (v & SHM_PENDING_CHANGED)
+		__atomic_store_n(&r->changed, true, __ATOMIC_SEQ_CST);
+	return v & ((1u << SHM_MAX_PEERS) - 1);
+}
+
+bool shm_peers_changed(struct shm_region *r)
+{
+	return __atomic_exchange_n(&r->changed, false, __ATOMIC_SEQ_CST);
 }
 
 int shm_doorbell_fd(const struct shm_region *r)
@@ -352,7 +362,15 @@ static void serve_one(struct shm_region *r, int fd)
 	if (req == SHM_REQ_FETCH)
 		send_doorbell(r, fd);
 	else if (req == SHM_REQ_WAKE)
-		doorbell_signal(r->efd);
+		shm_note_changed(r);
+}
+
+/* The peers changed: flag it beside the ring bits, then wake ourselves. */
+void shm_note_changed(struct shm_region *r)
+{
+	__atomic_fetch_or(&r->hdr->slot[r->id].pending, SHM_PENDING_CHANGED,
+			  __ATOMIC_SEQ_CST);
+	doorbell_signal(r->efd);
 }
 
 void shm_serve(struct shm_region *r)

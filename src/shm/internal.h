@@ -78,10 +78,16 @@ struct shm_region {
 	u64 size;
 	bool readonly;
 	struct shm_peer_cache peer[SHM_MAX_PEERS];
+	bool changed; /* a wake-up said the peers changed (shm_peers_changed) */
 	dev_t dev; /* the region file's identity, for local peers */
 	ino_t ino;
 	struct shm_region *local_next; /* region.c's list of this process's */
 };
+
+/* In a slot's pending word beside the ring bits: the peers changed. */
+#define SHM_PENDING_CHANGED (1u << 31)
+/* doorbell.c: set it in our own slot and signal our doorbell. */
+void shm_note_changed(struct shm_region *r);
 
 /*
  * region.c: the doorbell of peer @id (generation @seq) when that peer is

@@ -102,10 +102,17 @@ int shm_ring_all(struct shm_region *r, uint32_t mask);
  */
 int shm_doorbell_fd(const struct shm_region *r);
 
-/* The ids of the peers that rang us since the last call, as a bitset;
- * clears them. 0 after a wake-up: the set of peers changed, or the ring
- * was already taken by the previous call. */
+/*
+ * The ids of the peers that rang us since the last call, as a bitset;
+ * clears them. 0 after a wake-up: the set of peers changed
+ * (shm_peers_changed() says so), the ring was already taken by the
+ * previous call, or it carried no sender: a KVM ioeventfd wrote it
+ * straight to our doorbell (shm_peer_doorbell()).
+ */
 uint32_t shm_take_pending(struct shm_region *r);
+
+/* Whether a wake-up since the last call said the peers changed; clears it. */
+bool shm_peers_changed(struct shm_region *r);
 
 /*
  * Peer @peer's doorbell eventfd, fetched as for shm_ring() and owned by

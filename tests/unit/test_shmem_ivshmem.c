@@ -596,6 +596,53 @@ static void test_guest_to_guest(void **state)
 	assert_int_equal(reg_read(a, R_INTR_STATUS), 1);
 }
 
+/*
+ * After the first ring of an ivshmem peer went through vessel, KVM
+ * writes that peer's doorbell itself (an ioeventfd matching the doorbell
+ * value): later rings carry no sender bit, and still arrive. When the
+ * peers change, the fast path goes, so a new owner of the slot is rung
+ * through vessel again.
+ */
+static void test_fast_path(void **state)
+{
+	struct fixture *f = *state;
+	struct guest *a = &f->a, *b = &f->b;
+	struct shm_region *h = f->host[0];
+	u32 id_b;
+	int i;
+
+	guest_start(b, "model=ivshmem,name=" REGION ",size=12K");
+	msix_enable(b);
+	id_b = reg_read(b, R_IV_POSITION);
+	pump(b);
+	b->env->nr_msi = 0;
+	reg_write(a, R_DOORBELL, id_b << 16);
+	pump(b);
+	assert_int_equal(b->env->nr_msi, 1);
+	/* Now through KVM (the fake's ioeventfd), still one MSI per ring. */
+	for (i = 0; i < 3; i++) {
+		reg_write(a, R_DOORBELL, id_b << 16);
+		pump(b);
+	}
+	assert_int_equal(a->env->ioeventfd_hits, 3);
+	assert_int_equal(b->env->nr_msi, 4);
+	/* Only ivshmem peers get it: a host peer wants the sender bit. */
+	reg_write(a, R_DOORBELL, (u32)shm_peer_id(h) << 16);
+	reg_write(a, R_DOORBELL, (u32)shm_peer_id(h) << 16);
+	assert_int_equal(a->env->ioeventfd_hits, 3);
+	assert_int_equal(shm_take_pending(h), 1u << reg_read(a, R_IV_POSITION));
+	/* A host peer goes: the peers changed, and a's fast path is gone. */
+	host_close(f, h);
+	f->host[0] = NULL;
+	pump(a);
+	pump(b);
+	b->env->nr_msi = 0;
+	reg_write(a, R_DOORBELL, id_b << 16);
+	pump(b);
+	assert_int_equal(b->env->nr_msi, 1);
+	assert_int_equal(a->env->ioeventfd_hits, 3);
+}
+
 static void test_wrong_width(void **state)
 {
 	struct fixture *f = *state;
@@ -710,6 +757,7 @@ int main(void)
 		T(test_msix, setup),
 		T(test_doorbell, setup),
 		T(test_guest_to_guest, setup),
+		T(test_fast_path, setup),
 		T(test_wrong_width, setup),
 		T(test_config_errors, setup_dir),
 		T(test_not_configured, setup_dir),

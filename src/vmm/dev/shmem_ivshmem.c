@@ -16,6 +16,7 @@
  * A ring from any peer raises vector 0 (or INTx with IntrStatus bit 0).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,10 @@ struct ivshmem {
 	struct shm_region *r;
 	u32 intr_mask, intr_status;
 	u64 mapped_at; /* BAR2 while decoding, else 0 */
+	u64 regs_at; /* BAR0 while decoding, else 0 */
+	/* Doorbell values that KVM writes to a peer's eventfd itself. */
+	u8 fast[SHM_MAX_PEERS]; /* per peer: a bit per vector */
+	int fast_fd[SHM_MAX_PEERS];
 };
 
 static void ivshmem_update_intx(struct ivshmem *d)
@@ -69,6 +74,59 @@ static void ivshmem_raise(struct ivshmem *d)
 	ivshmem_update_intx(d);
 }
 
+/* Our doorbell slot in KVM's ioeventfds for (peer, vector). Lock held. */
+static int ivshmem_fast_set(struct ivshmem *d, int peer, int vector, int fd,
+			    bool on)
+{
+	return env_ioeventfd(d->env, BUS_MMIO, d->regs_at + R_DOORBELL, 4, true,
+			     (u32)peer << 16 | vector, fd, on);
+}
+
+/* Peers changed or BAR0 moved: every fast path goes. Lock held. */
+static void ivshmem_fast_drop(struct ivshmem *d)
+{
+	int p, v;
+
+	for (p = 0; p < SHM_MAX_PEERS; p++) {
+		if (!d->fast[p])
+			continue;
+		for (v = 0; v < IVSHMEM_VECTORS; v++)
+			if (d->fast[p] & (1u << v))
+				ivshmem_fast_set(d, p, v, d->fast_fd[p], false);
+		close(d->fast_fd[p]);
+		d->fast[p] = 0;
+	}
+}
+
+/*
+ * After a ring of an ivshmem peer went through vessel: let KVM write that
+ * peer's doorbell eventfd itself from now on, the guest's write never
+ * leaving the kernel (an ioeventfd with the doorbell value as datamatch).
+ * Only for ivshmem peers: others want the sender in their pending bits,
+ * which only the path through vessel sets. Lock held.
+ */
+static void ivshmem_fast_add(struct ivshmem *d, int peer, int vector)
+{
+	struct shm_peer_info info;
+	int fd;
+
+	if (!d->regs_at || d->fast[peer] & (1u << vector) ||
+	    shm_peer_get(d->r, peer, &info) || strcmp(info.kind, "ivshmem"))
+		return;
+	/* Our own copy: the library closes its own when the peer leaves. */
+	if (!d->fast[peer]) {
+		fd = shm_peer_doorbell(d->r, peer);
+		fd = fd < 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return;
+		d->fast_fd[peer] = fd;
+	}
+	if (!ivshmem_fast_set(d, peer, vector, d->fast_fd[peer], true))
+		d->fast[peer] |= 1u << vector;
+	else if (!d->fast[peer])
+		close(d->fast_fd[peer]);
+}
+
 static void ivshmem_doorbell(struct ivshmem *d, u32 val)
 {
 	int peer = val >> 16, vector = val & 0xff, ret;
@@ -84,7 +142,9 @@ static void ivshmem_doorbell(struct ivshmem *d, u32 val)
 		return;
 	}
 	ret = shm_ring(d->r, peer);
-	if (ret && ret != -ESRCH)
+	if (!ret)
+		ivshmem_fast_add(d, peer, vector);
+	else if (ret != -ESRCH)
 		log_warn_once("ivshmem: doorbell for peer %d: %s", peer,
 			      strerror(-ret));
 }
@@ -139,13 +199,23 @@ static enum io_res ivshmem_regs(void *dev, struct io_access *a)
 static void ivshmem_on_doorbell(void *dev, int fd)
 {
 	struct ivshmem *d = dev;
+	bool changed;
+	u32 rang;
 	u64 v;
 
-	if (read(fd, &v, sizeof(v)) < 0)
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
 		return;
 	pthread_mutex_lock(&d->lock);
-	/* A wake-up without rings only says the peers changed. */
-	if (shm_take_pending(d->r))
+	rang = shm_take_pending(d->r);
+	changed = shm_peers_changed(d->r);
+	/* A peer's slot may have a new owner: its old eventfd must go. */
+	if (changed)
+		ivshmem_fast_drop(d);
+	/*
+	 * A ring through KVM carries no sender bit; a wake-up that is only
+	 * the peers changing counts one. Anything more is a ring.
+	 */
+	if (rang || !changed || v > 1)
 		ivshmem_raise(d);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -166,6 +236,13 @@ static void ivshmem_bar_map(struct pci_dev *pd, int bar, u64 addr, bool mapped)
 	struct ivshmem *d = pd->priv;
 	int ret;
 
+	if (bar == 0) {
+		pthread_mutex_lock(&d->lock);
+		ivshmem_fast_drop(d);
+		d->regs_at = mapped ? addr : 0;
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	if (bar != 2)
 		return;
 	pthread_mutex_lock(&d->lock);
@@ -221,7 +298,7 @@ static int ivshmem_setup(struct ivshmem *d)
 	}
 	shmem_host_name(d->env, d->conf.name, host, sizeof(host));
 	ret = shm_open_region(host, d->conf.size ? d->conf.size : 4096,
-			      SHM_CREATE, "guest",
+			      SHM_CREATE, "ivshmem",
 			      conf_get(env_conf(d->env), "name"), &d->r);
 	if (ret) {
 		log_err("shmem: cannot attach region '%s': %s", host,
@@ -261,6 +338,7 @@ static void ivshmem_quiesce(void *dev, enum stop_reason why)
 	(void)why;
 	pthread_mutex_lock(&d->lock);
 	if (d->r) {
+		ivshmem_fast_drop(d);
 		env_unwatch_fd(d->env, shm_doorbell_fd(d->r));
 		env_unwatch_fd(d->env, shm_listen_fd(d->r));
 	}
