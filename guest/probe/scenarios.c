@@ -190,6 +190,13 @@ static __noreturn void sc_shm_ivshmem(void)
 	shm_ivshmem_run(&acpi, &madt);
 }
 
+static __noreturn void sc_shm_pingpong(void)
+{
+	need_acpi();
+	need_madt();
+	shm_pingpong_run(&acpi, &madt);
+}
+
 static __noreturn void sc_lifecycle(void)
 {
 	need_acpi();
@@ -213,6 +220,7 @@ static const struct scenario scenarios[] = {
 	{ "watchdog", sc_watchdog },
 	{ "shm-qnx", sc_shm_qnx },
 	{ "shm-ivshmem", sc_shm_ivshmem },
+	{ "shm-pingpong", sc_shm_pingpong },
 	{ "lifecycle", sc_lifecycle },
 };
 

@@ -1,4 +1,7 @@
-/* The shared-memory scenarios: shm-qnx, shm-ivshmem and lifecycle. */
+/*
+ * The shared-memory scenarios: shm-qnx, shm-ivshmem, shm-pingpong and
+ * lifecycle.
+ */
 #ifndef PROBE_SHM_H
 #define PROBE_SHM_H
 
@@ -9,6 +12,8 @@ __noreturn void shm_qnx_run(const struct acpi_info *ai,
 			    const struct madt_info *m);
 __noreturn void shm_ivshmem_run(const struct acpi_info *ai,
 				const struct madt_info *m);
+__noreturn void shm_pingpong_run(const struct acpi_info *ai,
+				 const struct madt_info *m);
 __noreturn void shm_lifecycle_run(const struct acpi_info *ai,
 				  const struct madt_info *m);
 

@@ -173,6 +173,15 @@ static inline void sti_hlt(void)
 	asm volatile("sti; hlt" : : : "memory");
 }
 
+/* The time-stamp counter; its rate is calibrated against the LAPIC timer. */
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
 static inline void cpu_relax(void)
 {
 	asm volatile("pause" : : : "memory");

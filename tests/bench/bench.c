@@ -6,14 +6,18 @@
  *   - the probe's last line before it writes SLP_EN to process exit,
  *   - each VMM's own memory: peak RSS minus the guest RAM it touched,
  *   - a stop request to exit: the power button, the power cut (stop.c),
- *   - the watchdog's expiry after the last kick, against its timeout (wdt.c).
+ *   - the watchdog's expiry after the last kick, against its timeout (wdt.c),
+ *   - doorbell round trips on the ivshmem model, host <-> guest and
+ *     guest <-> guest (doorbell.c; q35 only).
  * Runs are interleaved (vessel, q35, microvm, vessel, ...) so that drift
  * on the host hits every VMM alike. The bench reports; it never fails a
  * build because a target is missed (tests judge, not benchmarks).
  *
  * Environment: VESSEL, PROBE, QEMU (paths), BENCH_RUNS (timed runs per
  * VMM, default 10), BENCH_MEM_RUNS (memory runs, default 3),
- * BENCH_TIMEOUT (seconds per run, default 30).
+ * BENCH_TIMEOUT (seconds per run, default 30), BENCH_DOORBELL_ROUNDS
+ * (round trips per doorbell figure, default 10000), BENCH_ONLY=doorbell
+ * (that part alone).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -195,6 +199,8 @@ static void run_line(struct run *r, double t)
 	if (r->ready_ms < 0 &&
 	    strstr(l, r->ready_mark ? r->ready_mark : MARK_READY))
 		r->ready_ms = t;
+	if (r->grab_mark && !r->grab[0] && strstr(l, r->grab_mark))
+		snprintf(r->grab, sizeof(r->grab), "%s", l);
 	if (strstr(l, MARK_FAIL)) {
 		if (!r->fail[0])
 			snprintf(r->fail, sizeof(r->fail), "%s", l);
@@ -675,6 +681,7 @@ static void bench_init(struct bench *b)
 	b->runs = env_int("BENCH_RUNS", 10, 1, MAX_RUNS);
 	b->mem_runs = env_int("BENCH_MEM_RUNS", 3, 1, MAX_RUNS);
 	b->timeout_ns = env_int("BENCH_TIMEOUT", 30, 1, 3600) * 1000000000LL;
+	b->db_rounds = env_int("BENCH_DOORBELL_ROUNDS", 10000, 100, 20000);
 	for (i = 0; i < 3; i++) {
 		b->vmm[i].label = labels[i];
 		b->vmm[i].machine = machines[i];
@@ -942,12 +949,14 @@ static void print_notes(const struct bench *b)
 			printf("  %s: %s\n", v->label, v->note);
 		if (v->off[0])
 			printf("  %s: %s\n", v->label, v->off);
+		if (v->db_off[0])
+			printf("  %s: doorbell: %s\n", v->label, v->db_off);
 		for (j = 0; j < v->fails && j < MAX_FAILS; j++)
 			printf("  %s: %s\n", v->label, v->fail[j]);
 		if (v->fails > MAX_FAILS)
 			printf("  %s: ... %d failed runs in all\n", v->label,
 			       v->fails);
-		if (!v->note[0] && !v->off[0] && !v->fails)
+		if (!v->note[0] && !v->off[0] && !v->db_off[0] && !v->fails)
 			printf("  %s: every run clean\n", v->label);
 	}
 }
@@ -989,8 +998,31 @@ static void bench_round(struct bench *b, int i, bool mem)
 		i + 1, mem ? b->mem_runs : b->runs);
 }
 
+/* Boot, S5, memory, the stops and the watchdog: the runs, then the tables. */
+static void bench_vm_parts(struct bench *b)
+{
+	int i;
+
+	print_method(b);
+	for (i = 0; i < b->runs; i++)
+		bench_round(b, i, false);
+	for (i = 0; i < b->mem_runs; i++)
+		bench_round(b, i, true);
+	for (i = 0; i < b->runs; i++)
+		stop_round(b, i);
+	for (i = 0; i < b->runs; i++)
+		wdt_round(b, i);
+	doorbell_run(b);
+	print_table(b);
+	print_targets(b);
+	stop_print(b);
+	wdt_print(b);
+}
+
 int main(void)
 {
+	const char *only = getenv("BENCH_ONLY");
+	bool doorbell_only = only && !strcmp(only, "doorbell");
 	struct bench b;
 	int i;
 
@@ -998,7 +1030,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_init(&b);
-	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit, watchdog expiry; guest %s, 1 vCPU, %s\n",
+	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit, watchdog expiry, doorbell latency; guest %s, 1 vCPU, %s\n",
 	       GUEST_MEM_ARG, b.probe);
 	print_host();
 	print_version("vessel:", b.vessel);
@@ -1008,22 +1040,19 @@ int main(void)
 		       strerror(errno));
 		return 1;
 	}
+	if (doorbell_only)
+		snprintf(b.vmm[2].off, sizeof(b.vmm[2].off),
+			 "not run (BENCH_ONLY=doorbell)");
 	for (i = 0; i < 3; i++)
-		vmm_preflight(&b, &b.vmm[i]);
-	print_method(&b);
-	for (i = 0; i < b.runs; i++)
-		bench_round(&b, i, false);
-	for (i = 0; i < b.mem_runs; i++)
-		bench_round(&b, i, true);
-	for (i = 0; i < b.runs; i++)
-		stop_round(&b, i);
-	for (i = 0; i < b.runs; i++)
-		wdt_round(&b, i);
-	print_table(&b);
-	print_targets(&b);
-	stop_print(&b);
-	wdt_print(&b);
+		if (!b.vmm[i].off[0])
+			vmm_preflight(&b, &b.vmm[i]);
+	if (doorbell_only)
+		doorbell_run(&b);
+	else
+		bench_vm_parts(&b);
+	doorbell_print(&b);
 	print_notes(&b);
-	print_samples(&b);
+	if (!doorbell_only)
+		print_samples(&b);
 	return 0;
 }

@@ -6,7 +6,8 @@
  * make bench: the process machinery (struct run: one VMM process, its
  * console and its event lines timed on the bench's clock), statistics
  * and table cells shared by bench.c (boot, S5, memory), stop.c (the
- * power button and the power cut) and wdt.c (watchdog expiry).
+ * power button and the power cut), wdt.c (watchdog expiry) and
+ * doorbell.c (shared-memory doorbell latency).
  */
 
 #include <stdbool.h>
@@ -52,6 +53,12 @@ struct series {
 	int n;
 };
 
+/* doorbell.c: one figure over many round trips, in microseconds. */
+struct db_result {
+	double median, p99, max;
+	int n; /* 0: no data */
+};
+
 /* One column of the table: a VMM and what was measured on it. */
 struct vmm {
 	const char *label;
@@ -69,6 +76,9 @@ struct vmm {
 	struct series cut_total, cut_seen, cut_rest, cut_sig;
 	/* wdt.c: last kick to exit and to the expiry event, minus timeout */
 	struct series wdt_late, wdt_event;
+	/* doorbell.c: round trips host <-> guest, guest <-> guest */
+	struct db_result db_host, db_guest;
+	char db_off[MSG_LEN]; /* why the doorbell part could not run */
 };
 
 /* An event line (vessel's --events, QEMU's QMP) and when it came. */
@@ -86,6 +96,8 @@ struct run {
 	int pidfd, out_fd, err_fd, in_fd;
 	int aux_fd; /* event lines: vessel's fd 3, or a QMP socket; or -1 */
 	const char *ready_mark; /* NULL: MARK_READY */
+	const char *grab_mark; /* the first line containing it goes to grab */
+	char grab[LINE_LEN];
 	int64_t t0;
 	double boot_ms, last_ms, ready_ms, exit_ms; /* < 0: not seen */
 	int status; /* exit code, 128 + signal, or -1 while running */
@@ -110,6 +122,9 @@ struct bench {
 	char qmp_dir
 		[64]; /* stop.c: a private directory for QEMU's QMP socket */
 	char qmp_path[96];
+	int db_rounds; /* doorbell.c: round trips per figure */
+	char db_dir[64]; /* doorbell.c: a private region directory */
+	char db_sock[96];
 };
 
 int64_t now_ns(void);
@@ -161,5 +176,8 @@ void stop_print(struct bench *b);
 /* wdt.c: one round of the watchdog expiry runs; the table. */
 void wdt_round(struct bench *b, int i);
 void wdt_print(struct bench *b);
+/* doorbell.c: the doorbell round trips, vessel and QEMU q35; the table. */
+void doorbell_run(struct bench *b);
+void doorbell_print(struct bench *b);
 
 #endif

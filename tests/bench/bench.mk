@@ -1,21 +1,27 @@
 # make bench: vessel against qemu-system-x86 (q35, microvm) on the probe
 # guest; see tests/bench/bench.c (boot, S5, memory), tests/bench/stop.c
-# (power button, power cut) and tests/bench/wdt.c (watchdog expiry) for
-# what is measured and how. Included by the top Makefile, which provides
-# BUILD, CC, CFLAGS, Q, say and the rule for $(BUILD)/vessel;
-# guest/probe/probe.mk provides $(PROBE).
+# (power button, power cut), tests/bench/wdt.c (watchdog expiry) and
+# tests/bench/doorbell.c (shared-memory doorbells; its QEMU side runs on
+# tests/bench/ivshmem_server.c) for what is measured and how. Included by
+# the top Makefile, which provides BUILD, CC, CFLAGS, Q, say and the rules
+# for $(BUILD)/vessel and $(BUILD)/libvessel.a; guest/probe/probe.mk
+# provides $(PROBE).
 # Environment: BENCH_RUNS (default 10), BENCH_MEM_RUNS (3),
-# BENCH_TIMEOUT (seconds per run, 30), QEMU (qemu-system-x86_64).
+# BENCH_TIMEOUT (seconds per run, 30), BENCH_DOORBELL_ROUNDS (10000),
+# BENCH_ONLY=doorbell (that part alone), QEMU (qemu-system-x86_64).
 
 PROBE ?= $(BUILD)/probe.elf
 BENCH_BIN := $(BUILD)/tests/bench/bench
-BENCH_SRCS := tests/bench/bench.c tests/bench/stop.c tests/bench/wdt.c
+BENCH_SRCS := tests/bench/bench.c tests/bench/stop.c tests/bench/wdt.c \
+	tests/bench/doorbell.c tests/bench/ivshmem_server.c
+BENCH_HDRS := tests/bench/bench.h tests/bench/ivshmem_server.h src/shm/shm.h
 
-$(BENCH_BIN): $(BENCH_SRCS) tests/bench/bench.h tests/bench/bench.mk
+$(BENCH_BIN): $(BENCH_SRCS) $(BENCH_HDRS) tests/bench/bench.mk \
+		$(BUILD)/libvessel.a
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS) -o $@ \
-		$(BENCH_SRCS) -ljson-c -lm
+		$(BENCH_SRCS) $(BUILD)/libvessel.a -ljson-c -lpthread -lm
 
 .PHONY: bench
 bench: $(BUILD)/vessel $(PROBE) $(BENCH_BIN)
