@@ -175,19 +175,46 @@ static bool lc_hook_start(struct lc_peer *p, u32 seq, const char *state)
 	return true;
 }
 
+/* The guest took our latest request: say so, once. Lock held. */
+static void lc_check_taken(struct lc_peer *p, const struct lifecycle_hdr *h)
+{
+	struct env_field f[] = {
+		{ .key = "seq", .num = h->guest_ack, .integer = true },
+	};
+
+	if (!p->host_seq || h->guest_ack == p->seen_ack ||
+	    !lifecycle_taken(h, p->host_seq))
+		return;
+	p->seen_ack = h->guest_ack;
+	env_event_fields(p->env, "guest-took-request", f, 1);
+}
+
+/* A new guest_seq: report the state, acknowledge it. Lock held. */
+static void lc_check_announced(struct lc_peer *p, const struct lifecycle_hdr *h)
+{
+	const char *state = lifecycle_state_name(h->guest_state);
+
+	if (!h->guest_seq || h->guest_seq == p->seen_seq)
+		return;
+	p->seen_seq = h->guest_seq;
+	lc_report(p, h);
+	if (!lc_hook_start(p, h->guest_seq, state ? state : "unknown"))
+		lc_ack(p, h->guest_seq);
+}
+
 /* The guest rang: report a new state, acknowledge it, ring back. */
 static void lc_on_doorbell(void *dev, int fd)
 {
 	struct lc_peer *p = dev;
 	struct lifecycle_hdr h;
 	char why[96];
-	u32 rang, seq;
+	u32 seq;
 	u64 v;
 
 	if (read(fd, &v, sizeof(v)) < 0)
 		return;
 	pthread_mutex_lock(&p->lock);
-	rang = shm_take_pending(p->r);
+	shm_take_pending(p->r);
 	/*
 	 * The guest writes its state, then guest_seq (docs/lifecycle.md):
 	 * read guest_seq first, so the state read after it is at least as
@@ -201,29 +228,15 @@ static void lc_on_doorbell(void *dev, int fd)
 		log_warn_once("lifecycle region: %s", why);
 	} else {
 		h.guest_seq = seq;
-		if (h.guest_seq && h.guest_seq != p->seen_seq) {
-			const char *state = lifecycle_state_name(h.guest_state);
-
-			p->seen_seq = h.guest_seq;
-			lc_report(p, &h);
-			if (!lc_hook_start(p, h.guest_seq,
-					   state ? state : "unknown"))
-				lc_ack(p, h.guest_seq);
-		}
-		if (p->host_seq && h.guest_ack != p->seen_ack &&
-		    lifecycle_taken(&h, p->host_seq)) {
-			struct env_field f[] = {
-				{ .key = "seq",
-				  .num = h.guest_ack,
-				  .integer = true },
-			};
-
-			p->seen_ack = h.guest_ack;
-			env_event_fields(p->env, "guest-took-request", f, 1);
-		}
+		/*
+		 * A guest that takes a request, then announces what it will
+		 * do, rings twice; both rings may be read here at once. The
+		 * take came first: report it first.
+		 */
+		lc_check_taken(p, &h);
+		lc_check_announced(p, &h);
 	}
 	pthread_mutex_unlock(&p->lock);
-	(void)rang;
 }
 
 /*
