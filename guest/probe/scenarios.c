@@ -204,6 +204,13 @@ static __noreturn void sc_lifecycle(void)
 	shm_lifecycle_run(&acpi, &madt);
 }
 
+static __noreturn void sc_lifecycle_daemon(void)
+{
+	need_acpi();
+	need_madt();
+	shm_lifecycle_daemon_run(&acpi, &madt);
+}
+
 static const struct scenario scenarios[] = {
 	{ "poweroff", sc_poweroff },
 	{ "reboot-acpi", sc_reboot_acpi },
@@ -222,6 +229,7 @@ static const struct scenario scenarios[] = {
 	{ "shm-ivshmem", sc_shm_ivshmem },
 	{ "shm-pingpong", sc_shm_pingpong },
 	{ "lifecycle", sc_lifecycle },
+	{ "lifecycle-daemon", sc_lifecycle_daemon },
 };
 
 __noreturn void scenario_run(void)

@@ -26,6 +26,7 @@
 #define SHOW_BYTES 8
 #define NO_RING 0xffffffffu /* probe.shm.ring absent */
 #define RING_ALL 0xfffffffeu /* probe.shm.ring=all */
+#define MAX_HAMMER 10000000u /* probe.shm.hammer */
 #define UNTERMINATED "probe-name-of-32-bytes-no-nul-00"
 
 struct shm_args {
@@ -37,7 +38,9 @@ struct shm_args {
 	u32 pages;
 	u8 pattern;
 	u32 ring; /* a peer, NO_RING or RING_ALL */
+	u32 hammer; /* rings in a row, 1 without probe.shm.hammer */
 	bool wait;
+	bool reply; /* qnx: ring back whoever rang the wait */
 };
 
 _Static_assert(sizeof(UNTERMINATED) == QNX_SHM_MAX_NAME + 1,
@@ -78,7 +81,13 @@ static void parse_args(struct shm_args *a)
 	a->pages = arg_u32("probe.shm.pages", 1, 1, QNX_MAX_PAGES);
 	a->pattern = (u8)arg_hex("probe.shm.pattern", 0x5a, 0, 0xff);
 	a->ring = parse_ring();
+	a->hammer = arg_u32("probe.shm.hammer", 1, 1, MAX_HAMMER);
 	a->wait = arg_u32("probe.shm.wait", 0, 0, 1);
+	a->reply = arg_u32("probe.shm.reply", 0, 0, 1);
+	if (a->hammer > 1 && a->ring == NO_RING)
+		probe_abort("args", "probe.shm.hammer needs probe.shm.ring");
+	if (a->reply && !a->wait)
+		probe_abort("args", "probe.shm.reply needs probe.shm.wait=1");
 }
 
 /*
@@ -170,9 +179,14 @@ static void qnx_check_conn(const struct qnx_shm *d,
 			    c->idx, c->peers);
 }
 
-static void qnx_ring(struct qnx_shm_conn *c, u32 ring)
+/*
+ * Ring @ring (a peer or RING_ALL) @times times in a row, as fast as the
+ * device takes the writes: one ring, or a hammer that must not starve
+ * the region's other peers.
+ */
+static void qnx_ring(struct qnx_shm_conn *c, u32 ring, u32 times)
 {
-	u32 mask = ring == RING_ALL ? ~0u : 1u << ring;
+	u32 mask = ring == RING_ALL ? ~0u : 1u << ring, i;
 
 	qnx_shm_poll(c);
 	if (ring != RING_ALL && !(c->peers & mask)) {
@@ -182,7 +196,13 @@ static void qnx_ring(struct qnx_shm_conn *c, u32 ring)
 			   ring, c->peers);
 		return;
 	}
-	qnx_shm_notify(c, mask);
+	if (times > 1)
+		probe_info("shm-qnx-hammer: notify 0x%x %u times", mask, times);
+	for (i = 0; i < times; i++)
+		qnx_shm_notify(c, mask);
+	if (times > 1)
+		probe_pass("shm-qnx-hammer", "%u rings, mask 0x%x", times,
+			   mask);
 	probe_pass("shm-qnx-notify", "mask 0x%x (peers 0x%04x)", mask,
 		   c->peers);
 }
@@ -195,7 +215,7 @@ static bool notified(void *arg)
 }
 
 static void qnx_wait(const struct qnx_shm *d, struct qnx_shm_conn *c,
-		     const struct madt_info *m)
+		     const struct madt_info *m, bool reply)
 {
 	char bytes[3 * SHOW_BYTES + 1];
 
@@ -215,6 +235,10 @@ static void qnx_wait(const struct qnx_shm *d, struct qnx_shm_conn *c,
 	probe_info("shm-qnx-wait %u interrupts, peers 0x%04x", c->irqs,
 		   c->peers);
 	probe_pass("shm-qnx-wait", "from 0x%04x data %s", c->notified, bytes);
+	if (reply) {
+		qnx_shm_notify(c, c->notified);
+		probe_pass("shm-qnx-reply", "mask 0x%04x", c->notified);
+	}
 }
 
 __noreturn void shm_qnx_run(const struct acpi_info *ai,
@@ -241,9 +265,9 @@ __noreturn void shm_qnx_run(const struct acpi_info *ai,
 	if (pattern_check("shm-qnx", c.data, c.pages * PAGE, a.pattern))
 		probe_pass("shm-qnx", "idx %u peers 0x%04x", c.idx, c.peers);
 	if (a.ring != NO_RING)
-		qnx_ring(&c, a.ring);
+		qnx_ring(&c, a.ring, a.hammer);
 	if (a.wait)
-		qnx_wait(&d, &c, m);
+		qnx_wait(&d, &c, m, a.reply);
 	qnx_shm_detach(&c);
 	probe_info("shm-qnx detached");
 	power_off(ai);
@@ -272,6 +296,21 @@ static void ivshmem_wait(const struct ivshmem *d)
 		   ivshmem_doorbells(), bytes);
 }
 
+/* Doorbell = @peer << 16 | 0, @times times in a row. */
+static void ivshmem_hammer(const struct ivshmem *d, u32 peer, u32 times)
+{
+	u32 i;
+
+	if (times > 1)
+		probe_info("shm-ivshmem-hammer: peer %u %u times", peer, times);
+	for (i = 0; i < times; i++)
+		ivshmem_ring(d, (u16)peer, 0);
+	if (times > 1)
+		probe_pass("shm-ivshmem-hammer", "%u rings, peer %u", times,
+			   peer);
+	probe_pass("shm-ivshmem-ring", "peer %u vector 0", peer);
+}
+
 __noreturn void shm_ivshmem_run(const struct acpi_info *ai,
 				const struct madt_info *m)
 {
@@ -281,6 +320,9 @@ __noreturn void shm_ivshmem_run(const struct acpi_info *ai,
 
 	(void)m;
 	parse_args(&a);
+	if (a.reply)
+		probe_abort("args", "probe.shm.reply: qnx only (ivshmem does "
+				    "not say who rang)");
 	if (ivshmem_init(&d, shm_window_fallback(), "shm-ivshmem"))
 		trap_triple_fault();
 	if (a.named && strncmp(d.name, a.name, sizeof(a.name)))
@@ -295,10 +337,8 @@ __noreturn void shm_ivshmem_run(const struct acpi_info *ai,
 	if (a.ring == RING_ALL)
 		probe_fail("shm-ivshmem-ring", "ivshmem rings one peer: "
 					       "probe.shm.ring=all");
-	else if (a.ring != NO_RING) {
-		ivshmem_ring(&d, (u16)a.ring, 0);
-		probe_pass("shm-ivshmem-ring", "peer %u vector 0", a.ring);
-	}
+	else if (a.ring != NO_RING)
+		ivshmem_hammer(&d, a.ring, a.hammer);
 	if (a.wait)
 		ivshmem_wait(&d);
 	power_off(ai);

@@ -1,6 +1,6 @@
 /*
- * The shared-memory scenarios: shm-qnx, shm-ivshmem, shm-pingpong and
- * lifecycle.
+ * The shared-memory scenarios: shm-qnx, shm-ivshmem, shm-pingpong,
+ * lifecycle and lifecycle-daemon.
  */
 #ifndef PROBE_SHM_H
 #define PROBE_SHM_H
@@ -16,6 +16,8 @@ __noreturn void shm_pingpong_run(const struct acpi_info *ai,
 				 const struct madt_info *m);
 __noreturn void shm_lifecycle_run(const struct acpi_info *ai,
 				  const struct madt_info *m);
+__noreturn void shm_lifecycle_daemon_run(const struct acpi_info *ai,
+					 const struct madt_info *m);
 
 /*
  * Where a 64-bit BAR goes when nothing assigned it: the first GiB above

@@ -7,11 +7,16 @@
  * the interrupt and reads the bytes; the lifecycle announce reaches
  * vessel (its `guest-announced` event) before the S5, and the guest
  * waits for the host's ack, but never past its own limit; the host's
- * allow/deny lists hold whatever the guest asks. Every run has a
- * private VESSEL_SHM_DIR, which must be empty once the vessels are gone.
+ * allow/deny lists hold whatever the guest asks. A host program (this
+ * test, on src/shm) attaches to a guest's region by name, sees its bytes
+ * and rings it; a guest hammering a peer's doorbell starves neither the
+ * other guest, nor the host peer, nor its own vessel's control socket.
+ * Every run has a private VESSEL_SHM_DIR, which must be empty once the
+ * vessels are gone.
  */
 #include <dirent.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,6 +27,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../src/shm/shm.h"
 #include "../lib/vmrun.h"
 
 #define READY_MS 60000
@@ -31,9 +37,23 @@
 /* The probe's clock is the CMOS one: whole seconds, maybe a little off. */
 #define CLOCK_SLACK_S 120
 
+/*
+ * This test as a host peer of a region: a thread serves its socket and
+ * collects who rang it, as a host program's event loop would.
+ */
+struct host_peer {
+	struct shm_region *r;
+	pthread_t thread;
+	bool running;
+	bool stop; /* atomic: the thread ends */
+	uint32_t rang; /* atomic: every peer that rang so far */
+	unsigned long wakes; /* atomic: doorbell reads */
+};
+
 struct shm_test {
 	struct vmrun a, b;
 	char dir[VMRUN_PATH_MAX]; /* VESSEL_SHM_DIR of both vessels */
+	struct host_peer host;
 };
 
 static int setup(void **state)
@@ -88,10 +108,13 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+static void host_peer_close(struct host_peer *h);
+
 static int teardown(void **state)
 {
 	struct shm_test *t = *state;
 
+	host_peer_close(&t->host);
 	vmrun_free(&t->b);
 	/* Both vessels are gone (vmrun_free cuts a running one). */
 	if (t->a.p.out)
@@ -393,6 +416,249 @@ static void test_ivshmem_two_guests(void **state)
 	expect_no_leftovers(t);
 }
 
+/* --- the test as a host peer (src/shm, as libvessel.a offers it) --- */
+
+static void *host_peer_serve(void *arg)
+{
+	struct host_peer *h = arg;
+	uint32_t rang;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+		if (shm_wait(h->r, 50, &rang))
+			continue;
+		__atomic_fetch_or(&h->rang, rang, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&h->wakes, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Attach to @name (@flags: SHM_CREATE or SHM_EXIST) as host peer "test". */
+static void host_peer_open(struct host_peer *h, const char *name,
+			   unsigned flags, bool serve)
+{
+	int ret = shm_open_region(name, 4096, flags, "host", "test", &h->r);
+
+	if (ret)
+		fail_msg("shm_open_region(%s): %s", name, strerror(-ret));
+	if (serve) {
+		assert_int_equal(
+			pthread_create(&h->thread, NULL, host_peer_serve, h),
+			0);
+		h->running = true;
+	}
+}
+
+static void host_peer_close(struct host_peer *h)
+{
+	if (h->running) {
+		__atomic_store_n(&h->stop, true, __ATOMIC_RELEASE);
+		pthread_join(h->thread, NULL);
+		h->running = false;
+	}
+	shm_close_region(h->r);
+	h->r = NULL;
+}
+
+/* Wait up to @ms for peer @id's ring among those the thread took. */
+static bool host_peer_rung_by(struct host_peer *h, long id, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (__atomic_load_n(&h->rang, __ATOMIC_SEQ_CST) & 1u << id)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Put 0xd0, 0xd1 .. 0xd7 at the start of the data; the bytes as the probe
+ * prints them. */
+static const char *host_bytes(struct shm_region *r)
+{
+	unsigned char *data = shm_data(r);
+
+	for (int i = 0; i < 8; i++)
+		data[i] = (unsigned char)(0xd0 + i);
+	return "data d0 d1 d2 d3 d4 d5 d6 d7";
+}
+
+/* The guest's wait line: rung by host peer @r alone, with its bytes. */
+static void expect_host_ring(const struct vmrun *r, struct shm_region *h,
+			     const char *bytes)
+{
+	char line[96];
+
+	snprintf(line, sizeof(line), "PROBE PASS shm-qnx-wait: from 0x%04x %s",
+		 1u << shm_peer_id(h), bytes);
+	expect_line(r, line);
+}
+
+/*
+ * A guest creates `hostview` (2 pages, 0x6b everywhere it writes) and
+ * waits; this test attaches by name, finds the guest among the peers
+ * and its bytes in the data, writes its own and rings it. The guest's
+ * interrupt names the test's peer id and shows the test's bytes.
+ */
+static void test_host_attaches_by_name(void **state)
+{
+	struct shm_test *t = *state;
+	struct shm_peer_info info;
+	const unsigned char *data;
+	const char *bytes;
+	long idx, peers;
+	uint64_t i;
+
+	start(&t->a,
+	      "shm-qnx probe.shm.name=hostview probe.shm.pages=2 "
+	      "probe.shm.pattern=6b probe.shm.wait=1",
+	      "model=qnx");
+	wait_ready(&t->a, QNX_READY);
+	qnx_pass(&t->a, &idx, &peers);
+	host_peer_open(&t->host, "hostview", SHM_EXIST, false);
+	assert_int_equal(shm_size(t->host.r), 8192);
+	assert_true(shm_peers(t->host.r) & 1u << idx);
+	assert_int_equal(shm_peer_get(t->host.r, (int)idx, &info), 0);
+	assert_string_equal(info.kind, "guest");
+	assert_int_equal(info.pid, t->a.p.pid);
+	data = shm_data(t->host.r);
+	for (i = 0; i < 4096; i++)
+		if (data[i] != 0x6b)
+			fail_msg("data[%llu] 0x%02x, the guest wrote 0x6b",
+				 (unsigned long long)i, data[i]);
+	assert_int_equal(data[8191], 0x6b);
+	bytes = host_bytes(t->host.r);
+	assert_int_equal(shm_ring(t->host.r, (int)idx), 0);
+	finish_clean(&t->a);
+	expect_host_ring(&t->a, t->host.r, bytes);
+	host_peer_close(&t->host);
+	expect_no_leftovers(t);
+}
+
+#define HAMMER_RINGS 200000
+#define STATUS_MS 5000
+#define EXCHANGE_MS 10000
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* `vesselctl --vm r->ctl status` answers (exit 0); how long it took. */
+static double status_answers(const struct vmrun *r)
+{
+	const char *argv[] = { vesselctl_path(), "--vm", r->ctl, "status",
+			       NULL };
+	double t0 = now_s();
+	struct vmproc c;
+	int code;
+
+	assert_int_equal(vmproc_start(&c, argv), 0);
+	code = vmproc_wait_exit(&c, STATUS_MS);
+	if (code)
+		vmproc_dump(&c);
+	vmproc_free(&c);
+	assert_int_equal(code, 0);
+	return now_s() - t0;
+}
+
+/*
+ * Guest B rings this test's peer HAMMER_RINGS times in a tight loop.
+ * Meanwhile guest A, waiting on the same region, is rung by the test
+ * with the test's bytes and rings back; B's vessel answers `status`.
+ * All of it must complete; how fast is not asserted.
+ */
+static void test_qnx_hammer(void **state)
+{
+	struct shm_test *t = *state;
+	const char *ctl[] = { "--shmem", "model=qnx", "--control", t->b.ctl,
+			      NULL };
+	char b_scenario[128], line[64];
+	long a_idx, b_idx, a_peers, b_peers, me;
+	const char *bytes;
+	double took, hammer_s;
+	bool overlap;
+
+	host_peer_open(&t->host, "hammer", SHM_CREATE, true);
+	me = shm_peer_id(t->host.r);
+	start(&t->a,
+	      "shm-qnx probe.shm.name=hammer probe.shm.pattern=5c "
+	      "probe.shm.wait=1 probe.shm.reply=1",
+	      "model=qnx");
+	wait_ready(&t->a, QNX_READY);
+	qnx_pass(&t->a, &a_idx, &a_peers);
+	snprintf(b_scenario, sizeof(b_scenario),
+		 "shm-qnx probe.shm.name=hammer probe.shm.ring=%ld "
+		 "probe.shm.hammer=%d",
+		 me, HAMMER_RINGS);
+	assert_int_equal(vmrun_start(&t->b, b_scenario, ctl), 0);
+	wait_ready(&t->b, "PROBE INFO shm-qnx-hammer: ");
+	hammer_s = now_s();
+	took = status_answers(&t->b);
+	bytes = host_bytes(t->host.r);
+	assert_int_equal(shm_ring(t->host.r, (int)a_idx), 0);
+	if (!host_peer_rung_by(&t->host, a_idx, EXCHANGE_MS)) {
+		vmrun_dump(&t->a);
+		fail_msg("guest A's reply never reached the host peer");
+	}
+	vmproc_alive_after(&t->b.p, 0);
+	overlap = !strstr(t->b.p.out, "PROBE PASS shm-qnx-hammer");
+	finish_clean(&t->a);
+	finish_clean(&t->b);
+	hammer_s = now_s() - hammer_s;
+	expect_host_ring(&t->a, t->host.r, bytes);
+	snprintf(line, sizeof(line), "PROBE PASS shm-qnx-reply: mask 0x%04lx",
+		 1L << me);
+	expect_line(&t->a, line);
+	snprintf(line, sizeof(line), "PROBE PASS shm-qnx-hammer: %d rings",
+		 HAMMER_RINGS);
+	expect_line(&t->b, line);
+	qnx_pass(&t->b, &b_idx, &b_peers);
+	assert_true(host_peer_rung_by(&t->host, b_idx, EXCHANGE_MS));
+	print_message("hammer: %d rings in about %.1f s; status in %.3f s, "
+		      "%lu wake-ups of the host peer, the exchange %s the "
+		      "hammer\n",
+		      HAMMER_RINGS, hammer_s, took,
+		      __atomic_load_n(&t->host.wakes, __ATOMIC_RELAXED),
+		      overlap ? "within" : "AFTER");
+	host_peer_close(&t->host);
+	expect_no_leftovers(t);
+}
+
+/*
+ * ivshmem: B hammers A's doorbell; A takes the first one and powers off
+ * while B goes on ringing a peer that is gone. B's rings must neither
+ * hang nor fail its vessel, which answers `status` meanwhile.
+ */
+static void test_ivshmem_hammer_peer_leaves(void **state)
+{
+	struct shm_test *t = *state;
+	const char *shmem = "model=ivshmem,name=ivs,size=64K";
+	const char *ctl[] = { "--shmem", shmem, "--control", t->b.ctl, NULL };
+	char b_scenario[128], line[64];
+	long a_pos;
+
+	start(&t->a, "shm-ivshmem probe.shm.name=ivs probe.shm.wait=1", shmem);
+	wait_ready(&t->a, IVSHMEM_READY);
+	a_pos = console_number(&t->a, " position ", 10);
+	assert_in_range(a_pos, 0, 15);
+	snprintf(b_scenario, sizeof(b_scenario),
+		 "shm-ivshmem probe.shm.name=ivs probe.shm.ring=%ld "
+		 "probe.shm.hammer=%d",
+		 a_pos, HAMMER_RINGS);
+	assert_int_equal(vmrun_start(&t->b, b_scenario, ctl), 0);
+	wait_ready(&t->b, "PROBE INFO shm-ivshmem-hammer: ");
+	finish_clean(&t->a);
+	expect_line(&t->a, "PROBE PASS shm-ivshmem-wait: ");
+	status_answers(&t->b);
+	finish_clean(&t->b);
+	snprintf(line, sizeof(line), "PROBE PASS shm-ivshmem-hammer: %d rings",
+		 HAMMER_RINGS);
+	expect_line(&t->b, line);
+	expect_no_leftovers(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +680,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ivshmem_two_guests, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_host_attaches_by_name,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qnx_hammer, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ivshmem_hammer_peer_leaves,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
