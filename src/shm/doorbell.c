@@ -8,6 +8,7 @@
  * 8-byte write. Nothing here waits longer than SHM_RING_TIMEOUT_MS.
  */
 #include <errno.h>
+#include <sys/eventfd.h>
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,7 +39,11 @@ void shm_cache_drop(struct shm_peer_cache *c)
 	c->pidfd = c->efd = -1;
 	c->seq = 0;
 	c->dead = false;
+	c->retry_ms = 0;
 }
+
+/* After a failed fetch of a live peer's doorbell, how long to not retry. */
+#define SHM_RETRY_MS 1000
 
 static u64 now_ms(void)
 {
@@ -211,9 +216,18 @@ static int peer_doorbell(struct shm_region *r, int id)
 	if (!peer_alive(r, id, &s))
 		return -ESRCH;
 	if (r->peer[id].efd < 0) {
+		/*
+		 * A live peer that does not hand out its doorbell (it never
+		 * serves its socket) is not asked again for a while: each try
+		 * could hold the ringer, a vCPU perhaps, for the timeout.
+		 */
+		if (now_ms() < r->peer[id].retry_ms)
+			return -ESRCH;
 		ret = peer_fetch(r, id, &s);
-		if (ret)
+		if (ret) {
+			r->peer[id].retry_ms = now_ms() + SHM_RETRY_MS;
 			return ret;
+		}
 	}
 	return r->peer[id].efd;
 }
@@ -308,7 +322,15 @@ uint32_t shm_take_pending(struct shm_region *r)
 
 bool shm_peers_changed(struct shm_region *r)
 {
-	return __atomic_exchange_n(&r->changed, false, __ATOMIC_SEQ_CST);
+	u32 v;
+
+	if (r->readonly)
+		return false;
+	/* The flag may still be in the pending word, or taken with the bits. */
+	v = __atomic_fetch_and(&r->hdr->slot[r->id].pending,
+			       ~SHM_PENDING_CHANGED, __ATOMIC_SEQ_CST);
+	return __atomic_exchange_n(&r->changed, false, __ATOMIC_SEQ_CST) ||
+	       (v & SHM_PENDING_CHANGED);
 }
 
 int shm_doorbell_fd(const struct shm_region *r)
@@ -365,12 +387,28 @@ static void serve_one(struct shm_region *r, int fd)
 		shm_note_changed(r);
 }
 
-/* The peers changed: flag it beside the ring bits, then wake ourselves. */
+/*
+ * The peers changed: flag it beside the ring bits, then wake ourselves,
+ * on the doorbell or, when the owner asked for them apart, on the change
+ * eventfd.
+ */
 void shm_note_changed(struct shm_region *r)
 {
 	__atomic_fetch_or(&r->hdr->slot[r->id].pending, SHM_PENDING_CHANGED,
 			  __ATOMIC_SEQ_CST);
-	doorbell_signal(r->efd);
+	doorbell_signal(r->change_efd >= 0 ? r->change_efd : r->efd);
+}
+
+int shm_change_fd(struct shm_region *r)
+{
+	if (r->readonly)
+		return -EPERM;
+	if (r->change_efd < 0) {
+		r->change_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (r->change_efd < 0)
+			return -errno;
+	}
+	return r->change_efd;
 }
 
 void shm_serve(struct shm_region *r)

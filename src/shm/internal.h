@@ -62,6 +62,7 @@ struct shm_peer_cache {
 	int pidfd; /* -1: none (fallback: /proc) */
 	int efd; /* its doorbell, -1 until fetched */
 	bool dead;
+	u64 retry_ms; /* a fetch failed: no new try before this (monotonic) */
 };
 
 struct shm_region {
@@ -79,6 +80,7 @@ struct shm_region {
 	bool readonly;
 	struct shm_peer_cache peer[SHM_MAX_PEERS];
 	bool changed; /* a wake-up said the peers changed (shm_peers_changed) */
+	int change_efd; /* shm_change_fd(), or -1: changes come on efd */
 	dev_t dev; /* the region file's identity, for local peers */
 	ino_t ino;
 	struct shm_region *local_next; /* region.c's list of this process's */

@@ -342,7 +342,7 @@ static struct shm_region *region_alloc(const char *name)
 		return NULL;
 	}
 	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->dirfd = r->fd = r->efd = r->listen_fd = -1;
+	r->dirfd = r->fd = r->efd = r->listen_fd = r->change_efd = -1;
 	r->id = -1;
 	for (i = 0; i < SHM_MAX_PEERS; i++) {
 		r->peer[i].pidfd = r->peer[i].efd = -1;
@@ -415,6 +415,8 @@ static void region_free(struct shm_region *r)
 		shm_cache_drop(&r->peer[i]);
 	if (r->efd >= 0)
 		close(r->efd);
+	if (r->change_efd >= 0)
+		close(r->change_efd);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	pthread_mutex_destroy(&r->lock);

@@ -115,6 +115,14 @@ uint32_t shm_take_pending(struct shm_region *r);
 bool shm_peers_changed(struct shm_region *r);
 
 /*
+ * From now on, peers-changed wake-ups signal this non-blocking eventfd
+ * (owned by @r) instead of our doorbell, which then means rings only: a
+ * doorbell a KVM irqfd consumes turns every write into an interrupt.
+ * The eventfd, or -errno (-EPERM read-only).
+ */
+int shm_change_fd(struct shm_region *r);
+
+/*
  * Peer @peer's doorbell eventfd, fetched as for shm_ring() and owned by
  * @r (for KVM ioeventfds): valid until that peer leaves, which
  * shm_peers() shows. -ESRCH, -EINVAL as for shm_ring().

@@ -623,6 +623,46 @@ static void test_ring_same_process(void **state)
 	shm_close_region(a);
 }
 
+/*
+ * With changes apart (shm_change_fd), a peer attaching or leaving wakes
+ * the change eventfd, and the doorbell means rings only.
+ */
+static void test_changes_apart(void **state)
+{
+	struct shm_region *a = open_ok("apart", 4096, SHM_CREATE, NULL, "a");
+	struct shm_region *b, *c;
+	struct server s;
+	struct pollfd p;
+	int cfd = shm_change_fd(a);
+	u64 v;
+
+	(void)state;
+	assert_true(cfd >= 0);
+	assert_int_equal(shm_change_fd(a), cfd);
+	server_start(&s, 1, a);
+	b = open_ok("apart", 4096, SHM_EXIST, NULL, "b");
+	p = (struct pollfd){ .fd = cfd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	assert_int_equal(read(cfd, &v, sizeof(v)), sizeof(v));
+	assert_true(shm_peers_changed(a));
+	assert_false(shm_peers_changed(a));
+	assert_int_equal(doorbell_read(a, 100), 0);
+	/* A ring: the doorbell, not the change fd. */
+	assert_int_equal(shm_ring(b, 0), 0);
+	assert_int_equal(doorbell_read(a, 1000), 1);
+	assert_int_equal(shm_take_pending(a), 1u << 1);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	/* Another attach, then a leave: the change fd again. */
+	c = open_ok("apart", 4096, SHM_EXIST, NULL, "c");
+	shm_close_region(c);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	assert_true(shm_peers_changed(a));
+	assert_int_equal(doorbell_read(a, 100), 0);
+	server_stop(&s);
+	shm_close_region(b);
+	shm_close_region(a);
+}
+
 static void test_ring_threads(void **state)
 {
 	struct shm_region *a = open_ok("thr", 4096, SHM_CREATE, NULL, NULL);
@@ -789,6 +829,11 @@ static void test_dead_peer(void **state)
 	took = ms_now() - t0;
 	assert_true(took >= SHM_RING_TIMEOUT_MS - 5 && took < 500);
 	assert_int_equal(shm_peers(r), 0x3); /* alive, just deaf */
+	/* Not asked again at once: the next rings fail without waiting. */
+	t0 = ms_now();
+	assert_int_equal(shm_ring(r, 1), -ESRCH);
+	assert_int_equal(shm_ring(r, 1), -ESRCH);
+	assert_true(ms_now() - t0 < SHM_RING_TIMEOUT_MS / 2);
 	child_write(&q, 0);
 	assert_int_equal(child_wait(&q), 0);
 	assert_int_equal(shm_peers(r), 0x1);
@@ -1054,6 +1099,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ring_bits, test_teardown),
 		cmocka_unit_test_teardown(test_ring_same_process,
 					  test_teardown),
+		cmocka_unit_test_teardown(test_changes_apart, test_teardown),
 		cmocka_unit_test_teardown(test_ring_threads, test_teardown),
 		cmocka_unit_test_teardown(test_ring_across_fork, test_teardown),
 		cmocka_unit_test_teardown(test_dead_peer, test_teardown),

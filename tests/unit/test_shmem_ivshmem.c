@@ -182,9 +182,12 @@ static void msix_mask_vector0(struct guest *g, bool mask)
 		   mask ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
 }
 
+/* What the loop and KVM would do: fds ready, irqfds written. */
 static void pump(struct guest *g)
 {
-	for (int i = 0; i < 8 && fake_env_poll(g->env); i++)
+	for (int i = 0;
+	     i < 8 && (fake_env_poll(g->env) + fake_env_fire_irqfds(g->env));
+	     i++)
 		;
 }
 
@@ -490,6 +493,16 @@ static void test_intx(void **state)
 	assert_int_equal(g->env->nr_msi, 0);
 }
 
+/* How many irqfds the device keeps assigned. */
+static int irqfds(struct guest *g)
+{
+	int i, n = 0;
+
+	for (i = 0; i < FAKE_IRQFDS; i++)
+		n += g->env->irqfds[i].efd >= 0;
+	return n;
+}
+
 static void test_msix(void **state)
 {
 	struct fixture *f = *state;
@@ -497,8 +510,12 @@ static void test_msix(void **state)
 	struct shm_region *h = f->host[0];
 
 	reg_write(g, R_INTR_MASK, 1);
+	assert_int_equal(irqfds(g), 0);
 	msix_enable(g);
+	/* Vector 0 live: the doorbell is an irqfd, vessel stays out of it. */
+	assert_int_equal(irqfds(g), 1);
 	assert_int_equal(shm_ring(h, 1), 0);
+	assert_int_equal(fake_env_poll(g->env), 0);
 	pump(g);
 	assert_int_equal(g->env->nr_msi, 1);
 	assert_int_equal(g->env->msi[0].addr, MSI_ADDR);
@@ -512,15 +529,18 @@ static void test_msix(void **state)
 	assert_int_equal(g->env->nr_msi, 2);
 	/* Vector 0 masked: pending in the PBA, sent on unmask. */
 	msix_mask_vector0(g, true);
+	assert_int_equal(irqfds(g), 0);
 	assert_int_equal(shm_ring(h, 1), 0);
 	pump(g);
 	assert_int_equal(g->env->nr_msi, 2);
 	assert_int_equal(fake_read(g->env, BUS_MMIO, g->bar1 + 0x800, 8), 1);
 	msix_mask_vector0(g, false);
 	assert_int_equal(g->env->nr_msi, 3);
+	assert_int_equal(irqfds(g), 1);
 	assert_int_equal(fake_read(g->env, BUS_MMIO, g->bar1 + 0x800, 8), 0);
 	/* MSI-X off again: back to IntrStatus and INTx. */
 	cfg_write(g, find_cap(g, PCI_CAP_ID_MSIX) + PCI_MSIX_FLAGS, 2, 0);
+	assert_int_equal(irqfds(g), 0);
 	assert_int_equal(shm_ring(h, 1), 0);
 	pump(g);
 	assert_int_equal(g->env->nr_msi, 3);

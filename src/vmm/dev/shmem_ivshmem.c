@@ -56,6 +56,9 @@ struct ivshmem {
 	/* Doorbell values that KVM writes to a peer's eventfd itself. */
 	u8 fast[SHM_MAX_PEERS]; /* per peer: a bit per vector */
 	int fast_fd[SHM_MAX_PEERS];
+	/* Vector 0 straight from our doorbell to KVM, while it is unmasked. */
+	int gsi; /* its MSI route, or -1 */
+	bool irqfd;
 };
 
 static void ivshmem_update_intx(struct ivshmem *d)
@@ -199,24 +202,71 @@ static enum io_res ivshmem_regs(void *dev, struct io_access *a)
 static void ivshmem_on_doorbell(void *dev, int fd)
 {
 	struct ivshmem *d = dev;
-	bool changed;
-	u32 rang;
+	u64 v;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	/* Changes come on their own eventfd: this is a ring. */
+	pthread_mutex_lock(&d->lock);
+	shm_take_pending(d->r);
+	ivshmem_raise(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* The peers changed: a peer's slot may have a new owner. */
+static void ivshmem_on_change(void *dev, int fd)
+{
+	struct ivshmem *d = dev;
 	u64 v;
 
 	if (read(fd, &v, sizeof(v)) != sizeof(v))
 		return;
 	pthread_mutex_lock(&d->lock);
-	rang = shm_take_pending(d->r);
-	changed = shm_peers_changed(d->r);
-	/* A peer's slot may have a new owner: its old eventfd must go. */
-	if (changed)
-		ivshmem_fast_drop(d);
-	/*
-	 * A ring through KVM carries no sender bit; a wake-up that is only
-	 * the peers changing counts one. Anything more is a ring.
-	 */
-	if (rang || !changed || v > 1)
-		ivshmem_raise(d);
+	shm_peers_changed(d->r);
+	ivshmem_fast_drop(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * While MSI-X vector 0 is enabled and unmasked, our doorbell is a KVM
+ * irqfd on its route: a ring becomes the guest's interrupt without
+ * waking vessel. Masked (or MSI-X off), vessel's loop reads the doorbell
+ * again and the interrupt waits in the PBA (or goes to INTx). Lock held.
+ */
+static void ivshmem_irqfd(struct ivshmem *d, bool on, u64 addr, u32 data)
+{
+	int efd = shm_doorbell_fd(d->r), gsi;
+
+	if (on) {
+		gsi = env_msi_route(d->env, d->gsi, addr, data);
+		if (gsi < 0)
+			return;
+		d->gsi = gsi;
+		if (d->irqfd || env_irqfd(d->env, efd, gsi, true))
+			return;
+		env_unwatch_fd(d->env, efd);
+		d->irqfd = true;
+		return;
+	}
+	if (d->irqfd) {
+		env_irqfd(d->env, efd, d->gsi, false);
+		env_watch_fd(d->env, efd, ivshmem_on_doorbell, d);
+		d->irqfd = false;
+	}
+	if (d->gsi >= 0)
+		env_msi_unroute(d->env, d->gsi);
+	d->gsi = -1;
+}
+
+static void ivshmem_msix_update(struct pci_dev *pd, int vec, u64 addr, u32 data,
+				bool masked)
+{
+	struct ivshmem *d = pd->priv;
+
+	if (vec)
+		return;
+	pthread_mutex_lock(&d->lock);
+	ivshmem_irqfd(d, !masked, addr, data);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -262,6 +312,7 @@ static void ivshmem_bar_map(struct pci_dev *pd, int bar, u64 addr, bool mapped)
 
 static const struct pci_ops ivshmem_pci_ops = {
 	.bar_map = ivshmem_bar_map,
+	.msix_update = ivshmem_msix_update,
 };
 
 static u64 pow2_at_least(u64 v)
@@ -324,8 +375,13 @@ static int ivshmem_setup(struct ivshmem *d)
 			strerror(-ret));
 		return ret;
 	}
-	ret = env_watch_fd(d->env, shm_doorbell_fd(d->r), ivshmem_on_doorbell,
-			   d);
+	ret = shm_change_fd(d->r);
+	if (ret < 0)
+		return ret;
+	ret = env_watch_fd(d->env, ret, ivshmem_on_change, d);
+	ret = ret ? ret :
+		    env_watch_fd(d->env, shm_doorbell_fd(d->r),
+				 ivshmem_on_doorbell, d);
 	return ret ? ret :
 		     env_watch_fd(d->env, shm_listen_fd(d->r),
 				  ivshmem_on_listen, d);
@@ -339,6 +395,8 @@ static void ivshmem_quiesce(void *dev, enum stop_reason why)
 	pthread_mutex_lock(&d->lock);
 	if (d->r) {
 		ivshmem_fast_drop(d);
+		ivshmem_irqfd(d, false, 0, 0);
+		env_unwatch_fd(d->env, shm_change_fd(d->r));
 		env_unwatch_fd(d->env, shm_doorbell_fd(d->r));
 		env_unwatch_fd(d->env, shm_listen_fd(d->r));
 	}
@@ -365,6 +423,7 @@ static int ivshmem_create(struct dev_env *env, void **dev)
 	if (!d)
 		return -ENOMEM;
 	d->env = env;
+	d->gsi = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	ret = shmem_conf_read(env, "ivshmem", &d->conf);
 	if (ret > 0)
