@@ -149,6 +149,7 @@ static int cmd_notify(const struct vg_args *a, u64 start)
 	u8 buf[LIFECYCLE_HDR_SIZE];
 	struct vg_conn c;
 	int ret, peer;
+	u64 announced;
 	u32 seq;
 
 	ret = open_lifecycle(a, &c, &h, buf);
@@ -160,6 +161,8 @@ static int cmd_notify(const struct vg_args *a, u64 start)
 	vg_store(&c, LIFECYCLE_OFF_GUEST_STATE, buf, 4);
 	vg_store(&c, LIFECYCLE_OFF_GUEST_TIME, buf, 8);
 	vg_store(&c, LIFECYCLE_OFF_GUEST_SEQ, buf, 4);
+	/* The ack's delay counts from here, not from after our output. */
+	announced = now_ms();
 	peer = ring_host(a, &c);
 	if (peer >= 0)
 		printf("announced %s (seq %u), rang peer %d\n", state, seq,
@@ -170,11 +173,10 @@ static int cmd_notify(const struct vg_args *a, u64 start)
 	fflush(stdout);
 	ret = VG_EXIT_OK;
 	if (a->has_limit) {
-		u64 t0 = now_ms();
-
 		if (wait_ack(&c, seq, start + a->limit_ms)) {
 			printf("host acknowledged %s (seq %u) after %llu ms\n",
-			       state, seq, (unsigned long long)(now_ms() - t0));
+			       state, seq,
+			       (unsigned long long)(now_ms() - announced));
 		} else {
 			say_err("warning: no acknowledgement of %s (seq %u) within %llu ms; going on",
 				state, seq, (unsigned long long)a->limit_ms);
