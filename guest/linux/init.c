@@ -3,7 +3,8 @@
  * /init of the stock Linux test guest. It prints markers on the console
  * ("VESSEL-GUEST: ...") and does what vessel.test= on the kernel command
  * line asks:
- *   poweroff, reboot  at once (reboot(2), as "poweroff -f" does)
+ *   poweroff, reboot  the ordinary shutdown (below), as busybox's poweroff
+ *                     and reboot ask for
  *   shell             a shell on the console, then power off
  *   panic             a kernel panic (sysrq c)
  *   wait              start acpid, print "ready", wait for a shutdown
@@ -17,14 +18,21 @@
  *                     the same, but busybox watchdog is stopped with SIGTERM
  *                     (it writes the magic 'V' and closes, which stops the
  *                     timer); then stay up for a few timeouts and power off
+ *   lifecycle-daemon  start /etc/vessel-requests, which does what the host
+ *                     asks over the lifecycle region (vesselctl request),
+ *                     print "ready", wait for a shutdown
  * The watchdog tests take vessel.watchdog=i6300esb|ib700 (the model, whose
  * driver alone is loaded) and vessel.watchdog_timeout=<s> (2).
  * Unknown tests power off.
  *
  * As PID 1 it also does the ordinary shutdown that busybox's halt, poweroff
  * and reboot ask for by signal (acpid's /etc/acpi/power runs poweroff):
- * /etc/shutdown.d scripts, SIGTERM then SIGKILL to every process, sync,
- * unmount, then power off or reboot.
+ * /etc/shutdown.d scripts (with "poweroff" or "reboot" as their argument;
+ * 90-lifecycle tells vessel through vessel-guest), SIGTERM then SIGKILL to
+ * every process, sync, unmount, then power off or reboot.
+ *
+ * At boot it prints where the kernel put the BARs of each QNX shmem device
+ * (1c05:0001; the lifecycle region's): vessel-guest maps them from sysfs.
  *
  * Static and standalone: the initramfs holds this, busybox, its /etc files
  * and the modules listed in /etc/modules (one path per line, already in
@@ -58,12 +66,15 @@
 #define WATCHDOG_PID "/var/run/watchdog.pid"
 #define WATCHDOG_DEV "/dev/watchdog"
 #define SHUTDOWN_DIR "/etc/shutdown.d"
+#define REQUEST_DAEMON "/etc/vessel-requests"
+#define PCI_DEVICES "/sys/bus/pci/devices"
 #define MAX_MOUNTS 64
 
 /* Bounds, in ms: no step of a shutdown may hang it. */
 enum {
 	ACPID_START_MS = 5000,
-	SCRIPT_MS = 5000, /* each /etc/shutdown.d script */
+	/* Each /etc/shutdown.d script: above 90-lifecycle's 5 s wait-ack. */
+	SCRIPT_MS = 10000,
 	TERM_GRACE_MS = 2000, /* from SIGTERM to SIGKILL, and after it */
 	WATCHDOG_START_MS = 5000,
 };
@@ -356,11 +367,14 @@ static void start_acpid(void)
 	wait_pidfile(spawn(argv), ACPID_PID, "acpid", ACPID_START_MS);
 }
 
-/* Runs /etc/shutdown.d/@name if it is an executable file, bounded. */
-static void run_script(const char *name)
+/*
+ * Runs /etc/shutdown.d/@name with @action ("poweroff" or "reboot") if it
+ * is an executable file, bounded.
+ */
+static void run_script(const char *name, const char *action)
 {
 	char path[sizeof(SHUTDOWN_DIR) + 256];
-	const char *const argv[] = { path, NULL };
+	const char *const argv[] = { path, action, NULL };
 	struct stat st;
 	pid_t pid;
 
@@ -376,13 +390,13 @@ static void run_script(const char *name)
 }
 
 /* Each script in /etc/shutdown.d, in name order (as run-parts). */
-static void run_shutdown_scripts(void)
+static void run_shutdown_scripts(const char *action)
 {
 	struct dirent **names;
 	int n = scandir(SHUTDOWN_DIR, &names, NULL, alphasort);
 
 	for (int i = 0; i < n; i++) {
-		run_script(names[i]->d_name);
+		run_script(names[i]->d_name, action);
 		free(names[i]);
 	}
 	if (n >= 0)
@@ -444,13 +458,15 @@ static void unmount_all(void)
 /* The ordinary shutdown, then @how (a reboot(2) command). */
 static void shutdown_system(int how)
 {
+	const char *action = how == RB_AUTOBOOT ? "reboot" : "poweroff";
+
 	say(MARK "shutdown: begin");
-	run_shutdown_scripts();
+	run_shutdown_scripts(action);
 	kill_all();
 	sync();
 	unmount_all();
 	say(MARK "shutdown: done");
-	power(how, how == RB_AUTOBOOT ? "reboot" : "poweroff");
+	power(how, action);
 }
 
 /*
@@ -576,6 +592,88 @@ static void watchdog_test(bool magic_close)
 	power(RB_POWER_OFF, "poweroff");
 }
 
+/* A number file of PCI device @addr in sysfs ("0x1c05"); -1 if unreadable. */
+static long pci_number(const char *addr, const char *file)
+{
+	char path[512], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", addr, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] ? strtol(buf, NULL, 0) : -1;
+}
+
+/*
+ * Where the kernel put BAR @bar of PCI device @addr: line @bar of its
+ * sysfs `resource` file (start, end, flags as include/linux/ioport.h has
+ * them: 0x200 memory, 0x2000 prefetchable, 0x100000 64-bit).
+ */
+static void say_bar(const char *addr, int bar)
+{
+	unsigned long long start = 0, end = 0, flags = 0;
+	char path[512], line[128];
+	FILE *f;
+	int i = 0;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource", addr);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f) && i++ < bar)
+		;
+	if (f && i > bar)
+		sscanf(line, "%llx %llx %llx", &start, &end, &flags);
+	if (f)
+		fclose(f);
+	if (!start || end < start) {
+		say(MARK "pci %s BAR%d: not assigned", addr, bar);
+		return;
+	}
+	say(MARK "pci %s BAR%d: %s 0x%llx-0x%llx (%llu KiB)%s%s", addr, bar,
+	    flags & 0x200 ? "mem" : "io", start, end, (end - start + 1) >> 10,
+	    flags & 0x100000 ? ", 64-bit" : "",
+	    flags & 0x2000 ? ", prefetchable" : "");
+}
+
+/*
+ * Each QNX shmem device (1c05:0001): its BARs as the kernel assigned them
+ * and the kernel's lines about it. vessel-guest maps BAR0 (the factory
+ * page) and BAR2 (a 1 GiB window of connections) through sysfs.
+ */
+static void say_shmem_devices(void)
+{
+	DIR *d = opendir(PCI_DEVICES);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    pci_number(de->d_name, "vendor") != 0x1c05 ||
+		    pci_number(de->d_name, "device") != 0x0001)
+			continue;
+		say(MARK "pci %s [1c05:0001] QNX shmem, irq %ld", de->d_name,
+		    pci_number(de->d_name, "irq"));
+		say_bar(de->d_name, 0);
+		say_bar(de->d_name, 2);
+		say_kernel_log(de->d_name);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * The lifecycle daemon: /etc/vessel-requests waits for the host's request
+ * and runs poweroff or reboot, whose shutdown announces it.
+ */
+static void start_request_daemon(void)
+{
+	const char *const argv[] = { REQUEST_DAEMON, NULL };
+
+	spawn(argv);
+}
+
 /* What the guest kernel found: the harness checks CPUs and memory. */
 static void say_machine(void)
 {
@@ -613,11 +711,12 @@ int main(void)
 	say_machine();
 	read_wanted();
 	load_modules();
+	say_shmem_devices();
 
 	if (!strcmp(test, "poweroff")) {
-		power(RB_POWER_OFF, "poweroff");
+		shutdown_system(RB_POWER_OFF);
 	} else if (!strcmp(test, "reboot")) {
-		power(RB_AUTOBOOT, "reboot");
+		shutdown_system(RB_AUTOBOOT);
 	} else if (!strcmp(test, "shell")) {
 		run_shell();
 		power(RB_POWER_OFF, "poweroff");
@@ -626,6 +725,10 @@ int main(void)
 	} else if (!strcmp(test, "wait") || !strcmp(test, "wait-noacpid")) {
 		if (!strcmp(test, "wait"))
 			start_acpid();
+		say(MARK "ready");
+		wait_for_shutdown();
+	} else if (!strcmp(test, "lifecycle-daemon")) {
+		start_request_daemon();
 		say(MARK "ready");
 		wait_for_shutdown();
 	} else if (!strcmp(test, "watchdog-stop-kicking")) {

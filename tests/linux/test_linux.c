@@ -4,7 +4,8 @@
  * initramfs whose /init (guest/linux/init.c) does what vessel.test= asks.
  * The watchdog rows boot Debian's generic kernel of the same version: the
  * cloud kernel has no i6300esb or ib700wdt driver (and boots faster, so
- * the other rows keep it).
+ * the other rows keep it). The lifecycle rows give the guest a shmem
+ * lifecycle region, which its shutdown announces through vessel-guest.
  *
  * Where the CPU has VT-x/AMD-V, vessel runs here. Where /dev/kvm is PVM
  * (no hardware virtualization), vessel runs inside an outer VM that QEMU
@@ -12,8 +13,11 @@
  * loads kvm-amd, runs /scenario and prints "VESSEL-HARNESS: exit=N".
  *
  * Run from the repository root. Environment:
- *   VESSEL                path of vessel (build/vessel-static); static in
+ *   VESSEL_STATIC         path of vessel (build/vessel-static); static in
  *                         nested mode, since the outer VM has no libraries
+ *   VESSEL_GUEST          the guest's lifecycle helper (build/vessel-guest)
+ *   VESSELCTL_STATIC      vesselctl for the rows that use it
+ *                         (build/linux/vesselctl; static nested, as vessel)
  *   VESSEL_LINUX_MODE     nested or direct (default: from the CPU)
  *   VESSEL_LINUX_CPU      outer CPU model (qemu64,+svm,+npt)
  *   VESSEL_LINUX_TIMEOUT  seconds per scenario (180)
@@ -24,9 +28,10 @@
  * Usage: test_linux [--demo] [SCENARIO...]
  *
  * A scenario may signal vessel as a host would: after a console marker,
- * a signal, and maybe a second one some seconds later. Direct, this
- * process sends them; nested, the outer VM's /scenario does (the outer
- * console then has "VESSEL-HARNESS: signal NAME" lines).
+ * a signal, and maybe a second one some seconds later; or run a vesselctl
+ * command on vessel's control socket. Direct, this process does it;
+ * nested, the outer VM's /scenario does (the outer console then has
+ * "VESSEL-HARNESS: signal NAME" or "VESSEL-HARNESS: vesselctl ..." lines).
  */
 #include <elf.h>
 #include <errno.h>
@@ -67,13 +72,25 @@
 
 /*
  * Signals for vessel: once @after is on the console, @sig; then, if @sig2,
- * @sig2 @delay_s seconds after the first.
+ * @sig2 @delay_s seconds after the first. Or, with @ctl, a vesselctl
+ * command instead of @sig: its words after --vm SOCK.
  */
 struct send {
 	const char *after;
 	int sig;
 	int sig2;
 	int delay_s;
+	const char *ctl;
+};
+
+/*
+ * A duration the guest printed: the number of ms right after @prefix on
+ * the console must be within [@min_ms, @max_ms].
+ */
+struct took {
+	const char *prefix;
+	int min_ms;
+	int max_ms;
 };
 
 /* The guest kernels: fetch-kernel's flavours. */
@@ -83,8 +100,9 @@ enum flavour { CLOUD, GENERIC, N_FLAVOURS };
  * One row per scenario: the guest's /init does @test, vessel gets @send,
  * must exit with @exit_code, and the console must show @markers in this
  * order and none of @absent (substrings of lines); so must vessel's event
- * lines with @events and @no_events. @args are extra vessel arguments, as
- * sh words; @cmdline extra words for the guest's kernel command line.
+ * lines with @events and @no_events, and the guest's @took. @args are
+ * extra vessel arguments, as sh words; @cmdline extra words for the
+ * guest's kernel command line.
  */
 struct scenario {
 	const char *name;
@@ -94,10 +112,11 @@ struct scenario {
 	const char *cmdline;
 	struct send send;
 	int exit_code;
-	const char *markers[10];
+	const char *markers[12];
 	const char *absent[3];
 	const char *events[8];
 	const char *no_events[3];
+	struct took took;
 	bool demo; /* part of make demo-linux */
 };
 
@@ -127,13 +146,47 @@ struct scenario {
 		"watchdog0: watchdog did not stop!",                      \
 		GUEST "watchdog stopped kicking"
 
+/* The guest's private lifecycle region, on the QNX shmem device. */
+#define LIFECYCLE "--shmem name=lifecycle"
+
+/*
+ * Linux assigned the device's BARs: BAR2, the 1 GiB 64-bit prefetchable
+ * window of connections that vessel-guest maps, included (init prints
+ * the sysfs `resource` lines and the kernel's own lines about it).
+ */
+#define SHMEM_BARS                                                             \
+	"[1c05:0001] QNX shmem", GUEST "pci ", "BAR0: mem 0x", "BAR2: mem 0x", \
+		"(1048576 KiB), 64-bit, prefetchable"
+
+/*
+ * vessel-guest in the guest's shutdown script (90-lifecycle): the first
+ * announcement of the boot, to the host's peer (0: vessel created the
+ * region), its acknowledgement, and the script's own line with the exit
+ * status and the time it all took.
+ */
+#define ANNOUNCED(state) "announced " state " (seq 1), rang peer 0"
+#define ACKED(state) "host acknowledged " state " (seq 1) after "
+#define NOTIFY_TOOK(state, status) \
+	GUEST "lifecycle: notify " state ": exit " status " in "
+#define ANNOUNCED_ACKED(state)                                   \
+	GUEST "shutdown: begin", ANNOUNCED(state), ACKED(state), \
+		NOTIFY_TOOK(state, "0")
+/* A struct took: acknowledged at once (no hook, only the rings' way). */
+#define ACKED_SOON(state) ACKED(state), 0, 1000
+
 static const struct scenario scenarios[] = {
 	{
+		/* No shmem device: vessel-guest gives up at once (exit 3). */
 		.name = "poweroff",
 		.test = "poweroff",
 		.exit_code = EXIT_POWEROFF,
-		.markers = { GUEST "init ", GUEST "poweroff" },
+		.markers = { GUEST "init ", GUEST "shutdown: begin",
+			     NOTIFY_TOOK("shutting-down", "3"),
+			     GUEST "poweroff" },
+		.absent = { "[1c05:0001]", "announced " },
 		.events = { EV("booted"), EV("s5"), EV("exit") },
+		.no_events = { EV("guest-announced") },
+		.took = { NOTIFY_TOOK("shutting-down", "3"), 0, 500 },
 		.demo = true,
 	},
 	{
@@ -272,6 +325,93 @@ static const struct scenario scenarios[] = {
 		.events = { EV("watchdog-expired"), "\"action\":\"nmi\"",
 			    EV("panic"), EV("exit") },
 	},
+	{
+		/* The guest tells vessel before it powers off. */
+		.name = "lifecycle-poweroff",
+		.args = LIFECYCLE,
+		.test = "poweroff",
+		.exit_code = EXIT_POWEROFF,
+		.markers = { GUEST "init ", SHMEM_BARS,
+			     ANNOUNCED_ACKED("shutting-down"),
+			     GUEST "poweroff" },
+		.events = { EV("guest-announced"),
+			    "\"state\":\"shutting-down\"", EV("s5"),
+			    EV("exit") },
+		.took = { ACKED_SOON("shutting-down") },
+		.demo = true,
+	},
+	{
+		/* The same after the power button (acpid runs poweroff). */
+		.name = "lifecycle-sigterm",
+		.args = LIFECYCLE,
+		.test = "wait",
+		.send = { GUEST "ready", SIGTERM },
+		.exit_code = EXIT_POWEROFF,
+		.markers = { GUEST "ready", GUEST "power button: poweroff",
+			     ANNOUNCED_ACKED("shutting-down"),
+			     GUEST "shutdown: done", GUEST "poweroff" },
+		.events = { EV("power-button-pressed"), EV("guest-announced"),
+			    "\"state\":\"shutting-down\"", EV("s5"),
+			    EV("exit") },
+		.took = { ACKED_SOON("shutting-down") },
+	},
+	{
+		/* The host's hook runs before the ack: the guest waits ~1 s. */
+		.name = "lifecycle-hook",
+		.args = LIFECYCLE " --lifecycle-hook 'sleep 1'",
+		.test = "poweroff",
+		.exit_code = EXIT_POWEROFF,
+		.markers = { ANNOUNCED_ACKED("shutting-down"),
+			     GUEST "poweroff" },
+		.events = { EV("guest-announced"), EV("lifecycle-hook"),
+			    "\"result\":\"ok\"", EV("s5"), EV("exit") },
+		.took = { ACKED("shutting-down"), 950, 3000 },
+	},
+	{
+		/* A hook that outlasts --wait-ack 3s: the guest goes on. */
+		.name = "lifecycle-no-ack",
+		.args = LIFECYCLE " --lifecycle-hook 'sleep 30'",
+		.test = "poweroff",
+		.cmdline = "vessel.wait_ack=3s",
+		.exit_code = EXIT_POWEROFF,
+		.markers = { ANNOUNCED("shutting-down"),
+			     "no acknowledgement of shutting-down (seq 1) "
+			     "within 3000 ms; going on",
+			     NOTIFY_TOOK("shutting-down", "1"),
+			     GUEST "shutdown: done", GUEST "poweroff" },
+		.events = { EV("guest-announced"), EV("s5"), EV("exit") },
+		.no_events = { EV("lifecycle-hook") },
+		.took = { NOTIFY_TOOK("shutting-down", "1"), 2990, 4500 },
+	},
+	{
+		/* vesselctl asks; the guest's daemon powers off. */
+		.name = "lifecycle-request",
+		.args = LIFECYCLE,
+		.test = "lifecycle-daemon",
+		.send = { GUEST "ready", .ctl = "request poweroff" },
+		.exit_code = EXIT_POWEROFF,
+		.markers = { GUEST "ready",
+			     GUEST
+			     "lifecycle daemon: the host asks for poweroff",
+			     ANNOUNCED_ACKED("shutting-down"),
+			     GUEST "poweroff" },
+		.events = { EV("host-requested"), "\"request\":\"poweroff\"",
+			    EV("guest-took-request"), EV("guest-announced"),
+			    EV("s5"), EV("exit") },
+		.took = { ACKED_SOON("shutting-down") },
+		.demo = true,
+	},
+	{
+		/* A reboot from inside announces itself as rebooting. */
+		.name = "lifecycle-reboot",
+		.args = LIFECYCLE,
+		.test = "reboot",
+		.exit_code = EXIT_REBOOT,
+		.markers = { ANNOUNCED_ACKED("rebooting"), GUEST "reboot" },
+		.events = { EV("guest-announced"), "\"state\":\"rebooting\"",
+			    EV("reboot-requested"), EV("exit") },
+		.took = { ACKED_SOON("rebooting") },
+	},
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -301,8 +441,12 @@ static const char *const guest_files[] = {
 	ROOTFS "etc/acpid.conf=etc/acpid.conf",
 	ROOTFS "etc/acpi/power=etc/acpi/power",
 	ROOTFS "etc/shutdown.d/50-marker=etc/shutdown.d/50-marker",
+	ROOTFS "etc/shutdown.d/90-lifecycle=etc/shutdown.d/90-lifecycle",
+	ROOTFS "etc/vessel-requests=etc/vessel-requests",
 	NULL,
 };
+/* Where the guest has vessel-guest (the scripts above run it). */
+#define GUEST_VESSEL_GUEST "usr/bin/vessel-guest"
 
 /* A guest kernel, its initramfs and (nested) the outer VM's base archive. */
 struct guest_kernel {
@@ -319,6 +463,9 @@ struct guest_kernel {
 /* What every scenario shares; filled once by harness_setup(). */
 static struct {
 	const char *vessel;
+	const char *vessel_guest;
+	const char *vesselctl;
+	bool need_ctl; /* a scenario to run uses vesselctl */
 	const char *cpu;
 	const char *append;
 	bool nested;
@@ -339,11 +486,12 @@ static struct {
 #define OUTER_KERNEL (&h.kernels[CLOUD])
 
 /* Console strings whose first arrival time is reported. */
-enum { AT_KVM, AT_INIT, AT_SIGNAL, N_TIMED };
+enum { AT_KVM, AT_INIT, AT_SIGNAL, AT_CTL, N_TIMED };
 static const char *const timed[N_TIMED] = {
 	[AT_KVM] = HARNESS "kvm ok",
 	[AT_INIT] = GUEST "init ",
 	[AT_SIGNAL] = HARNESS "signal ",
+	[AT_CTL] = HARNESS "vesselctl ",
 };
 
 struct run {
@@ -356,6 +504,7 @@ struct run {
 	/* Direct mode: vessel's pid and the signals this process sends it. */
 	pid_t pid;
 	const struct send *send;
+	const char *control; /* vessel's control socket, for send->ctl */
 	int sent; /* how many of send's signals have gone */
 	double next_at; /* seconds from start to the second one */
 };
@@ -505,10 +654,13 @@ static int fetch_kernel(struct guest_kernel *k)
 /* The guest's initramfs, cached by mkinitramfs. */
 static int pack_guest(const struct guest_kernel *k)
 {
+	char vessel_guest[PATH_MAX + 32];
 	const char *argv[24] = { "guest/linux/mkinitramfs", k->initrd, k->kdir,
-				 BUILD "/init" };
-	size_t n = 4;
+				 BUILD "/init", vessel_guest };
+	size_t n = 5;
 
+	snprintf(vessel_guest, sizeof(vessel_guest), "%s=" GUEST_VESSEL_GUEST,
+		 h.vessel_guest);
 	for (size_t i = 0; guest_files[i] && n < 23; i++)
 		argv[n++] = guest_files[i];
 	for (size_t i = 0; k->modules[i] && n < 23; i++)
@@ -556,6 +708,21 @@ static int prepare_kernels(void)
 	return 0;
 }
 
+/* @path runs here, or (@in_vm) in a VM without libraries; else -1. */
+static int program_check(const char *path, bool in_vm)
+{
+	if (access(path, X_OK)) {
+		fprintf(stderr, "linux: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (in_vm && !is_static(path)) {
+		fprintf(stderr, "linux: %s: not a static x86-64 binary\n",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
 static int harness_setup(void **state)
 {
 	const char *mode = getenv("VESSEL_LINUX_MODE");
@@ -563,22 +730,19 @@ static int harness_setup(void **state)
 
 	(void)state;
 	h.vessel = env_or("VESSEL_STATIC", "build/vessel-static");
+	h.vessel_guest = env_or("VESSEL_GUEST", "build/vessel-guest");
+	h.vesselctl = env_or("VESSELCTL_STATIC", BUILD "/vesselctl");
 	h.cpu = env_or("VESSEL_LINUX_CPU", "qemu64,+svm,+npt");
 	h.append = env_or("VESSEL_LINUX_APPEND", "");
 	h.timeout_s = atoi(env_or("VESSEL_LINUX_TIMEOUT", "180"));
 	h.verbose = !strcmp(env_or("VESSEL_LINUX_VERBOSE", "0"), "1");
 	h.nested = mode ? !strcmp(mode, "nested") : !hw_virt();
-	if (access(h.vessel, X_OK)) {
-		fprintf(stderr, "linux: %s: %s\n", h.vessel, strerror(errno));
+	if (program_check(h.vessel, h.nested) ||
+	    program_check(h.vessel_guest, true) ||
+	    (h.need_ctl && program_check(h.vesselctl, h.nested)))
 		return -1;
-	}
 	if (h.nested && !have(QEMU)) {
 		fprintf(stderr, "linux: nested mode needs qemu-system-x86\n");
-		return -1;
-	}
-	if (h.nested && !is_static(h.vessel)) {
-		fprintf(stderr, "linux: %s: not a static x86-64 binary\n",
-			h.vessel);
 		return -1;
 	}
 	if (prepare_kernels())
@@ -605,23 +769,40 @@ static void sh_quote(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-/*
- * Nested, the outer VM's shell signals vessel. vessel runs in the
- * background (SIGINT and SIGQUIT come ignored then: vessel takes them
- * through a signalfd all the same), its console goes through a fifo to
- * tee, which copies it to the outer console and to a grep for the marker.
- * The last command's status is vessel's.
- */
-static void write_nested_send(FILE *f, const struct send *s)
+static bool has_send(const struct send *s)
 {
-	fputs(" >/console.fifo 2>&1 &\n"
-	      "pid=$!\n"
-	      "tee /dev/console </console.fifo | {\n"
-	      "\tif grep -qF ",
-	      f);
+	return s->sig || s->ctl;
+}
+
+/*
+ * Nested, vessel runs in the background (SIGINT and SIGQUIT come ignored
+ * then: vessel takes them through a signalfd all the same) and its output
+ * goes through a fifo to the outer console. The outer VM's UART drains
+ * slowly under TCG, more so on a busy host; vessel drops console bytes
+ * rather than stall its guest when its output would block, so a copy
+ * must wait on the console instead: cat, or, for @s, tee, which also
+ * feeds a grep for the marker, after which the outer VM's shell signals
+ * vessel (or runs vesselctl on its socket @control). The last command's
+ * status is vessel's.
+ */
+static void write_nested_tail(FILE *f, const struct send *s,
+			      const char *control)
+{
+	fputs(" >/console.fifo 2>&1 &\npid=$!\n", f);
+	if (!has_send(s)) {
+		fputs("cat /console.fifo\nwait $pid\n", f);
+		return;
+	}
+	fputs("tee /dev/console </console.fifo | {\n\tif grep -qF ", f);
 	sh_quote(f, s->after);
-	fprintf(f, "; then\n\t\tsay 'signal %1$s'; kill -%1$s $pid\n",
-		sigabbrev_np(s->sig));
+	if (s->ctl)
+		fprintf(f,
+			"; then\n\t\tsay 'vesselctl %1$s'; "
+			"vesselctl --vm %2$s %1$s\n",
+			s->ctl, control);
+	else
+		fprintf(f, "; then\n\t\tsay 'signal %1$s'; kill -%1$s $pid\n",
+			sigabbrev_np(s->sig));
 	if (s->sig2)
 		fprintf(f,
 			"\t\t{ sleep %1$d; say 'signal %2$s'; "
@@ -633,9 +814,10 @@ static void write_nested_send(FILE *f, const struct send *s)
 /*
  * The scenario as sh commands. Nested: sourced by the outer /init (its
  * vessel, kernel and initramfs are at fixed paths). Direct: run by sh.
+ * vessel's events go to @events, its control socket is @control.
  */
 static int write_scenario(const struct scenario *s, const char *path,
-			  const char *events)
+			  const char *events, const char *control)
 {
 	const struct guest_kernel *k = kernel_of(s);
 	char cmdline[1024];
@@ -647,8 +829,7 @@ static int write_scenario(const struct scenario *s, const char *path,
 		 guest_cmdline, s->test, s->cmdline ? " " : "",
 		 s->cmdline ? s->cmdline : "", *h.append ? " " : "", h.append);
 	if (h.nested) {
-		if (s->send.sig)
-			fputs("mkfifo /console.fifo\n", f);
+		fputs("mkfifo /console.fifo\n", f);
 		fputs("vessel --kernel /guest/kernel --initrd /guest/initrd",
 		      f);
 	} else {
@@ -663,10 +844,14 @@ static int write_scenario(const struct scenario *s, const char *path,
 	sh_quote(f, cmdline);
 	fputs(" --events ", f);
 	sh_quote(f, h.nested ? "/events" : events);
+	if (s->send.ctl) {
+		fputs(" --control ", f);
+		sh_quote(f, control);
+	}
 	fprintf(f, " --mem 256M --cpus 1%s%s", s->args ? " " : "",
 		s->args ? s->args : "");
-	if (h.nested && s->send.sig)
-		write_nested_send(f, &s->send);
+	if (h.nested)
+		write_nested_tail(f, &s->send, control);
 	else
 		fputc('\n', f);
 	return fclose(f);
@@ -688,16 +873,45 @@ static void console_add(struct run *r, const char *buf, size_t n, double t)
 			r->at[i] = t;
 }
 
-/* Direct mode: sends vessel the next of its signals if it is due at @t. */
+/*
+ * Direct mode: runs "vesselctl --vm @control @ctl" (@ctl: words split at
+ * spaces), its output to @log.
+ */
+static void run_vesselctl(const char *control, const char *ctl, FILE *log)
+{
+	char words[256], *save = NULL;
+	const char *argv[16] = { h.vesselctl, "--vm", control };
+	size_t n = 3;
+
+	snprintf(words, sizeof(words), "%s", ctl);
+	for (char *w = strtok_r(words, " ", &save); w && n < 15;
+	     w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	fflush(log);
+	run_out(argv, fileno(log));
+}
+
+/*
+ * Direct mode: sends vessel the next of its signals if it is due at @t,
+ * or runs its vesselctl command.
+ */
 static void send_due(struct run *r, FILE *log, double t)
 {
 	const struct send *s = r->send;
 	int sig;
 
-	if (!s || !s->sig || r->sent >= (s->sig2 ? 2 : 1))
+	if (!s || !has_send(s) || r->sent >= (s->sig2 ? 2 : 1))
 		return;
 	if (r->sent == 0 && !(r->console && strstr(r->console, s->after)))
 		return;
+	if (s->ctl) {
+		fprintf(log, "\n" HARNESS "vesselctl %s t=%.2f\n", s->ctl, t);
+		r->at[AT_CTL] = t;
+		run_vesselctl(r->control, s->ctl, log);
+		r->sent++;
+		return;
+	}
 	if (r->sent == 1 && t < r->next_at)
 		return;
 	sig = r->sent ? s->sig2 : s->sig;
@@ -771,10 +985,12 @@ static void log_command(FILE *log, const char *const argv[])
 
 /*
  * Runs @argv with its console to @log_path, killed after the timeout.
- * Direct, @send's signals go to the child (sh that execs vessel).
+ * Direct, @send's signals go to the child (sh that execs vessel), its
+ * vesselctl command to vessel's socket @control.
  */
 static void run_console(const char *const argv[], const struct send *send,
-			const char *log_path, struct run *r)
+			const char *control, const char *log_path,
+			struct run *r)
 {
 	int pfd[2];
 	double t0 = now(), deadline = t0 + h.timeout_s;
@@ -792,6 +1008,7 @@ static void run_console(const char *const argv[], const struct send *send,
 	assert_true(pid > 0);
 	r->pid = pid;
 	r->send = send;
+	r->control = control;
 	r->timed_out = !console_read(pfd[0], r, log, t0, deadline);
 	while (!r->timed_out && waitpid(pid, &r->status, WNOHANG) == 0) {
 		r->timed_out = now() > deadline;
@@ -895,10 +1112,25 @@ static void print_tail(const struct run *r, int lines)
 	fprintf(stderr, "---- console tail ----\n%s\n----\n", p);
 }
 
+/* The ms the guest printed after @t's prefix on @console; -1: none. */
+static long took_ms(const struct took *t, const char *console)
+{
+	const char *p = t->prefix ? strstr(console, t->prefix) : NULL;
+	char *end;
+	long ms;
+
+	if (!p)
+		return -1;
+	p += strlen(t->prefix);
+	ms = strtol(p, &end, 10);
+	return end != p && !strncmp(end, " ms", 3) ? ms : -1;
+}
+
 /* What is wrong with run @r of @s, into @why ("" if nothing). */
 static void check_run(const struct scenario *s, const struct run *r,
 		      const char *events, int code, char *why, size_t size)
 {
+	long ms = took_ms(&s->took, r->console);
 	const char *bad;
 
 	why[0] = '\0';
@@ -920,12 +1152,16 @@ static void check_run(const struct scenario *s, const struct run *r,
 		snprintf(why, size, "events lack %s", bad);
 	else if ((bad = unwanted(s->no_events, events)))
 		snprintf(why, size, "events have %s", bad);
+	else if (s->took.prefix && (ms < s->took.min_ms || ms > s->took.max_ms))
+		snprintf(why, size, "\"%s\" took %ld ms, not %d-%d ms",
+			 s->took.prefix, ms, s->took.min_ms, s->took.max_ms);
 }
 
 /* Runs @s; returns vessel's exit code or -1, @why set on failure. */
 static int scenario_run(const struct scenario *s, char *why, size_t size)
 {
 	char scen[PATH_MAX], outer[PATH_MAX], log[PATH_MAX], evpath[PATH_MAX];
+	char control[PATH_MAX];
 	const char *qemu[] = { QEMU,
 			       "-accel",
 			       "tcg",
@@ -947,11 +1183,13 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 			       "console=ttyS0 panic=-1 quiet",
 			       NULL };
 	const char *direct[] = { "sh", scen, NULL };
+	/* vesselctl goes in only for the rows that use it. */
 	const char *mkouter[] = { "tests/linux/mkouter",
 				  outer,
 				  kernel_of(s)->base,
 				  h.vessel,
 				  scen,
+				  s->send.ctl ? h.vesselctl : NULL,
 				  NULL };
 	struct run r;
 	char *events;
@@ -961,14 +1199,19 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 	snprintf(outer, sizeof(outer), BUILD "/run/%s.cpio", s->name);
 	snprintf(log, sizeof(log), BUILD "/run/%s.log", s->name);
 	snprintf(evpath, sizeof(evpath), BUILD "/run/%s.events", s->name);
+	if (h.nested)
+		snprintf(control, sizeof(control), "/control");
+	else
+		snprintf(control, sizeof(control), BUILD "/run/%s.ctl",
+			 s->name);
 	unlink(evpath); /* vessel appends */
-	if (write_scenario(s, scen, evpath) ||
+	if (write_scenario(s, scen, evpath, control) ||
 	    (h.nested && run_tool(mkouter))) {
 		snprintf(why, size, "cannot write %.200s", scen);
 		return -1;
 	}
-	run_console(h.nested ? qemu : direct, h.nested ? NULL : &s->send, log,
-		    &r);
+	run_console(h.nested ? qemu : direct, h.nested ? NULL : &s->send,
+		    control, log, &r);
 	code = exit_code_of(&r);
 	events = events_of(&r, evpath);
 	check_run(s, &r, events, code, why, size);
@@ -976,6 +1219,9 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 	for (size_t i = 0; i < N_TIMED; i++)
 		if (r.at[i] >= 0)
 			printf(", \"%s\" at %.1f s", timed[i], r.at[i]);
+	if (s->took.prefix)
+		printf(", \"%s\" %ld ms", s->took.prefix,
+		       took_ms(&s->took, r.console));
 	printf(", log %s\n", log);
 	if (why[0]) {
 		print_tail(&r, 25);
@@ -1017,6 +1263,14 @@ static int demo(void)
 	return bad ? 1 : 0;
 }
 
+/* Scenario @s will run: what it needs is prepared. */
+static void want_scenario(const struct scenario *s)
+{
+	kernel_of(s)->wanted = true;
+	if (s->send.ctl)
+		h.need_ctl = true;
+}
+
 static bool wanted(const char *name, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
@@ -1035,7 +1289,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--demo")) {
 		for (size_t i = 0; i < N_SCENARIOS; i++)
 			if (scenarios[i].demo)
-				kernel_of(&scenarios[i])->wanted = true;
+				want_scenario(&scenarios[i]);
 		if (harness_setup(NULL))
 			return 1;
 		return demo();
@@ -1043,7 +1297,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_SCENARIOS; i++) {
 		if (!wanted(scenarios[i].name, argc, argv))
 			continue;
-		kernel_of(&scenarios[i])->wanted = true;
+		want_scenario(&scenarios[i]);
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(
 			test_scenario, (void *)&scenarios[i]);
 		tests[n++].name = scenarios[i].name;
