@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fake_env.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -91,6 +92,53 @@ void fake_write(struct dev_env *env, enum bus_space sp, u64 addr, u8 size,
 		return;
 	}
 	bus_access(fake_bus(env, sp), addr, &a);
+}
+
+static u32 fake_conf1(u32 slot, u32 reg)
+{
+	return 0x80000000u | slot << 11 | (reg & 0xfc);
+}
+
+u32 fake_cfg_read(struct dev_env *env, u32 slot, u32 reg, u8 size)
+{
+	fake_write(env, BUS_PIO, 0xcf8, 4, fake_conf1(slot, reg));
+	return fake_read(env, BUS_PIO, 0xcfc + (reg & 3), size);
+}
+
+void fake_cfg_write(struct dev_env *env, u32 slot, u32 reg, u8 size, u32 v)
+{
+	fake_write(env, BUS_PIO, 0xcf8, 4, fake_conf1(slot, reg));
+	fake_write(env, BUS_PIO, 0xcfc + (reg & 3), size, v);
+}
+
+int fake_fd_count(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int fake_dir_entries(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		print_message("left in %s: %s\n", dir, de->d_name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
 }
 
 void fake_env_advance(struct dev_env *env, u64 ns)

@@ -131,6 +131,15 @@ const struct fake_map *fake_env_find_map(struct dev_env *env, u64 gpa);
 /* Is eventfd @efd assigned as an irqfd, and to which GSI (-1: no)? */
 int fake_env_irqfd_gsi(struct dev_env *env, int efd);
 
+/* Configuration mechanism #1 (ports 0xCF8/0xCFC) on bus 0, as a guest. */
+u32 fake_cfg_read(struct dev_env *env, u32 slot, u32 reg, u8 size);
+void fake_cfg_write(struct dev_env *env, u32 slot, u32 reg, u8 size, u32 v);
+
+/* Open file descriptors of this process (leak checks). */
+int fake_fd_count(void);
+/* Entries of @dir but "." and "..", each named (0 when it is missing). */
+int fake_dir_entries(const char *dir);
+
 /* Advance the clock by @ns and fire the timers that came due. */
 void fake_env_advance(struct dev_env *env, u64 ns);
 /* Call the ready callback of every watched fd that poll() says is readable. */

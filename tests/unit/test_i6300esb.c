@@ -52,16 +52,12 @@ struct fixture {
 
 static u32 cfg_read(struct fixture *f, u32 reg, u8 size)
 {
-	fake_write(f->env, BUS_PIO, CF8, 4,
-		   0x80000000u | SLOT << 11 | (reg & 0xfc));
-	return fake_read(f->env, BUS_PIO, CFC + (reg & 3), size);
+	return fake_cfg_read(f->env, SLOT, reg, size);
 }
 
 static void cfg_write(struct fixture *f, u32 reg, u8 size, u32 v)
 {
-	fake_write(f->env, BUS_PIO, CF8, 4,
-		   0x80000000u | SLOT << 11 | (reg & 0xfc));
-	fake_write(f->env, BUS_PIO, CFC + (reg & 3), size, v);
+	fake_cfg_write(f->env, SLOT, reg, size, v);
 }
 
 static void writew(struct fixture *f, u64 off, u16 v)

@@ -31,29 +31,17 @@
 
 #include "../../src/common/types.h"
 #include "../../src/shm/shm.h"
+#include "fake_env.h"
 
 static char top[64]; /* mkdtemp: holds dir/ and the tests' own files */
 static char dir[96]; /* $VESSEL_SHM_DIR, created by the library */
 
 static int fds_at_start;
 
-static int fd_count(void)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-
-	while (d && (de = readdir(d)))
-		n += de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	fds_at_start = fd_count();
+	fds_at_start = fake_fd_count();
 	snprintf(top, sizeof(top), "/tmp/vessel-shm-test.XXXXXX");
 	if (!mkdtemp(top))
 		return -1;
@@ -72,21 +60,6 @@ static int group_teardown(void **state)
 	return system(cmd);
 }
 
-static int dir_entries(void)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * Each test leaves the directory as it found it: empty. Leftovers fail
  * the test and are removed, so the next test starts clean.
@@ -94,7 +67,7 @@ static int dir_entries(void)
 static int test_teardown(void **state)
 {
 	char cmd[128];
-	int left = dir_entries();
+	int left = fake_dir_entries(dir);
 
 	(void)state;
 	if (left) {
@@ -103,9 +76,9 @@ static int test_teardown(void **state)
 		if (system(cmd))
 			return -1;
 	}
-	if (fd_count() != fds_at_start) {
+	if (fake_fd_count() != fds_at_start) {
 		fprintf(stderr, "fds: %d at start, %d now\n", fds_at_start,
-			fd_count());
+			fake_fd_count());
 		return -1;
 	}
 	return left ? -1 : 0;
@@ -849,13 +822,13 @@ static void test_last_detach_unlinks(void **state)
 	assert_true(dir_has("last.shm"));
 	assert_true(dir_has("last.0.sock"));
 	assert_true(dir_has("last.1.sock"));
-	assert_int_equal(dir_entries(), 3);
+	assert_int_equal(fake_dir_entries(dir), 3);
 	shm_close_region(a);
 	assert_true(dir_has("last.shm"));
 	assert_false(dir_has("last.0.sock"));
 	assert_true(dir_has("last.1.sock"));
 	shm_close_region(b);
-	assert_int_equal(dir_entries(), 0);
+	assert_int_equal(fake_dir_entries(dir), 0);
 	/* A region made again starts over: new size, zeroed data. */
 	a = open_ok("last", 8192, SHM_CREATE, NULL, NULL);
 	b = open_ok("last", 4096, SHM_CREATE, NULL, NULL);
@@ -910,7 +883,7 @@ static void test_orphans(void **state)
 	assert_true(dir_has("orphan1.shm"));
 	assert_true(dir_has("orphan1.0.sock"));
 	assert_int_equal(open_err("orphan1", 0, SHM_EXIST), -ENOENT);
-	assert_int_equal(dir_entries(), 0);
+	assert_int_equal(fake_dir_entries(dir), 0);
 	child_start(&c, child_orphan);
 	child_write(&c, 1);
 	assert_int_equal(child_read(&c), 0);

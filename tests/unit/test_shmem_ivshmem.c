@@ -65,50 +65,16 @@ struct fixture {
 	struct shm_region *host[SHM_MAX_PEERS];
 };
 
-static int fd_count(void)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-
-	while (d && (de = readdir(d)))
-		n += de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
-
-static int dir_entries(const char *dir)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(dir);
-
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		print_message("left in %s: %s\n", dir, de->d_name);
-		n++;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* --- config space, BARs, capabilities --- */
 
 static u32 cfg_read(struct guest *g, u32 reg, u8 size)
 {
-	fake_write(g->env, BUS_PIO, CF8, 4,
-		   0x80000000u | SLOT << 11 | (reg & 0xfc));
-	return fake_read(g->env, BUS_PIO, CFC + (reg & 3), size);
+	return fake_cfg_read(g->env, SLOT, reg, size);
 }
 
 static void cfg_write(struct guest *g, u32 reg, u8 size, u32 v)
 {
-	fake_write(g->env, BUS_PIO, CF8, 4,
-		   0x80000000u | SLOT << 11 | (reg & 0xfc));
-	fake_write(g->env, BUS_PIO, CFC + (reg & 3), size, v);
+	fake_cfg_write(g->env, SLOT, reg, size, v);
 }
 
 static void bar2_set(struct guest *g, u64 addr)
@@ -271,7 +237,7 @@ static int setup_dir(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->fds_at_start = fd_count();
+	f->fds_at_start = fake_fd_count();
 	snprintf(f->top, sizeof(f->top), "/tmp/vessel-shmem-ivshmem.XXXXXX");
 	assert_non_null(mkdtemp(f->top));
 	snprintf(f->dir, sizeof(f->dir), "%s/shm", f->top);
@@ -302,12 +268,12 @@ static int teardown(void **state)
 	guest_stop(&f->b);
 	for (int i = 0; i < SHM_MAX_PEERS; i++)
 		shm_close_region(f->host[i]);
-	left = dir_entries(f->dir);
+	left = fake_dir_entries(f->dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->top);
 	assert_int_equal(system(cmd), 0);
 	unsetenv(SHM_DIR_ENV);
 	assert_int_equal(left, 0);
-	assert_int_equal(fd_count(), f->fds_at_start);
+	assert_int_equal(fake_fd_count(), f->fds_at_start);
 	free(f);
 	return 0;
 }
@@ -429,7 +395,7 @@ static void test_creates_region(void **state)
 	assert_string_equal(shm_data(h), "fresh");
 	host_close(f, h);
 	guest_stop(g);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 }
 
 /* --- BAR0 registers --- */
@@ -721,7 +687,7 @@ static void test_config_errors(void **state)
 		assert_int_equal(guest_create(&g, bad[i]), -EINVAL);
 		guest_stop(&g);
 	}
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 }
 
 static void test_not_configured(void **state)
@@ -759,7 +725,7 @@ static void test_bus_full(void **state)
 	for (int i = 0; i < n; i++)
 		pci_dev_del(&filler[i]);
 	guest_stop(&g);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 }
 
 #define T(fn, su) cmocka_unit_test_setup_teardown(fn, su, teardown)

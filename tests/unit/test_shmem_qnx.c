@@ -85,51 +85,16 @@ struct fixture {
 	struct shm_region *host[SHM_MAX_PEERS];
 };
 
-static int fd_count(void)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-
-	while (d && (de = readdir(d)))
-		n += de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
-
-/* Entries in the region directory (0 when it does not exist). */
-static int dir_entries(const char *dir)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(dir);
-
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		print_message("left in %s: %s\n", dir, de->d_name);
-		n++;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* --- config space and the guest's view of the BARs --- */
 
 static u32 cfg_read(struct guest *g, u32 reg, u8 size)
 {
-	fake_write(g->env, BUS_PIO, CF8, 4,
-		   0x80000000u | SLOT << 11 | (reg & 0xfc));
-	return fake_read(g->env, BUS_PIO, CFC + (reg & 3), size);
+	return fake_cfg_read(g->env, SLOT, reg, size);
 }
 
 static void cfg_write(struct guest *g, u32 reg, u8 size, u32 v)
 {
-	fake_write(g->env, BUS_PIO, CF8, 4,
-		   0x80000000u | SLOT << 11 | (reg & 0xfc));
-	fake_write(g->env, BUS_PIO, CFC + (reg & 3), size, v);
+	fake_cfg_write(g->env, SLOT, reg, size, v);
 }
 
 static void bar2_set(struct guest *g, u64 addr)
@@ -286,7 +251,7 @@ static int setup_with(void **state, const char *shmem, const char *name)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->fds_at_start = fd_count();
+	f->fds_at_start = fake_fd_count();
 	snprintf(f->top, sizeof(f->top), "/tmp/vessel-shmem-qnx.XXXXXX");
 	assert_non_null(mkdtemp(f->top));
 	snprintf(f->dir, sizeof(f->dir), "%s/shm", f->top);
@@ -327,12 +292,12 @@ static int teardown(void **state)
 	guest_stop(&f->b);
 	for (int i = 0; i < SHM_MAX_PEERS; i++)
 		shm_close_region(f->host[i]);
-	left = dir_entries(f->dir);
+	left = fake_dir_entries(f->dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->top);
 	assert_int_equal(system(cmd), 0);
 	unsetenv(SHM_DIR_ENV);
 	assert_int_equal(left, 0);
-	assert_int_equal(fd_count(), f->fds_at_start);
+	assert_int_equal(fake_fd_count(), f->fds_at_start);
 	free(f);
 	return 0;
 }
@@ -502,7 +467,7 @@ static void test_illegal_names(void **state)
 	assert_int_equal(qnx_create(g, "tab\there", 1), GSS_ILLEGAL_NAME);
 	assert_int_equal(qnx_create(g, "star*", 1), GSS_ILLEGAL_NAME);
 	assert_int_equal(g->env->map_calls, 0);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 	/* 31 characters and the NUL: the longest name. */
 	assert_int_equal(qnx_create(g, "abcdefghijklmnopqrstuvwxyz01234", 1),
 			 GSS_OK);
@@ -516,7 +481,7 @@ static void test_allow_deny(void **state)
 	/* allow=test*:dev*, deny=devsecret*: allowed and not denied. */
 	assert_int_equal(qnx_create(g, "live1", 1), GSS_NO_PERMISSION);
 	assert_int_equal(qnx_create(g, "devsecret2", 1), GSS_NO_PERMISSION);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 	/* Whoever made it: a host program's region is no less denied. */
 	host_open(f, "live1", PAGE, SHM_CREATE);
 	assert_int_equal(qnx_find(g, "live1"), GSS_NO_PERMISSION);
@@ -546,7 +511,7 @@ static void test_nomem(void **state)
 	assert_int_equal(qnx_create(g, "zero", 0), GSS_NOMEM);
 	assert_int_equal(qnx_create(g, "huge", MAX_PAGES + 1), GSS_NOMEM);
 	assert_int_equal(qnx_create(g, "huge", 0xffffffff), GSS_NOMEM);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 	/* A region larger than a connection's part of the window. */
 	big = host_open(f, "big", CONN_SIZE, SHM_CREATE);
 	assert_int_equal(qnx_find(g, "big"), GSS_NOMEM);
@@ -609,7 +574,7 @@ static void test_no_watch_no_connection(void **state)
 				 0);
 	assert_int_equal(qnx_create(g, "deaf", 1), GSS_UNKNOWN_FAILURE);
 	assert_int_equal(g->env->map_calls, 0);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 	/* And the watch it took is given back. */
 	assert_int_equal(env_watch_fd(g->env, efd, never_ready, NULL), 0);
 	env_unwatch_fd(g->env, efd);
@@ -838,13 +803,13 @@ static void test_detach(void **state)
 	assert_int_equal(shm_peers(h), 1u << shm_peer_id(h));
 	/* The host program is the last: leaving removes the files. */
 	host_close(f, h);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 	/* The slot is free for the next connection. */
 	assert_int_equal(qnx_create(g, "again", 1), GSS_OK);
 	assert_int_equal(qnx_shmem(g), ctl);
 	assert_int_equal(ctl_read(g, ctl, C_IDX), 0);
 	ctl_write(g, ctl, C_DETACH, 0);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 }
 
 static void test_wrong_width(void **state)
@@ -866,7 +831,7 @@ static void test_wrong_width(void **state)
 	factory_write(g, F_SIZE + 2, 4, 1); /* misaligned */
 	assert_int_equal(factory_read(g, F_STATUS, 4), GSS_DOES_NOT_EXIST);
 	assert_int_equal(g->env->map_calls, 0);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 	/* An 8-byte write across the end of the name does not reach it. */
 	factory_write(g, F_NAME + 28, 8, 0);
 	assert_int_equal(factory_read(g, F_NAME, 4), 0x7272616e); /* "narr" */
@@ -971,7 +936,7 @@ static void test_precreated(void **state)
 	assert_int_equal(factory_read(g, F_SIZE, 4), 2);
 	host_close(f, h);
 	guest_stop(g);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 }
 
 /* The guest's `lifecycle` is its own: lifecycle-<VM name> on the host. */
@@ -1022,7 +987,7 @@ static void test_config_errors(void **state)
 	/* A pattern list longer than the device keeps. */
 	snprintf(opt, sizeof(opt), "shmem model=qnx,allow=%0300d", 0);
 	assert_int_equal(config_error(opt), -EINVAL);
-	assert_int_equal(dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->dir), 0);
 }
 
 static void test_not_configured(void **state)
