@@ -5,11 +5,16 @@
  * the loopback and THRE tests) and wired to a host backend chosen by the
  * `serial` option: stdio, file:PATH, pty, unix:PATH or none.
  *
- * Transmission is instantaneous: THR and the shift register are empty
- * again as soon as the guest writes THR, so LSR.THRE|TEMT always read 1
- * and the THRE interrupt re-arms at once. Receiving goes through a
- * 16-byte FIFO (1 byte with FIFOs off); console input only leaves the
- * host fd when the FIFO has room, so none is ever lost.
+ * Transmission is instantaneous while the host takes the bytes: THR and
+ * the shift register are empty again as soon as the guest writes THR, so
+ * LSR.THRE|TEMT read 1 and the THRE interrupt re-arms at once. When the
+ * console backend would block (a slow terminal or pipe), bytes wait in a
+ * 64 KiB queue that the main loop drains; when that is full, the byte
+ * stays in THR and THRE reads 0 until there is room: the guest's driver
+ * waits, as on a real line, and no output is lost. A vCPU never blocks.
+ * Receiving goes through a 16-byte FIFO (1 byte with FIFOs off); console
+ * input only leaves the host fd when the FIFO has room, so none is ever
+ * lost.
  *
  * Locking: u->lock covers the registers and the backend. I/O handlers run
  * on vCPU threads; input, accept and resume callbacks on the main loop.
@@ -96,6 +101,9 @@
 #define UART_MSR_DCD 0x80
 
 #define UART_FIFO_SIZE 16
+#define UART_TXQ_SIZE (64 * 1024)
+#define UART_TXQ_RETRY_NS 1000000ULL /* retry a blocked console after 1 ms */
+#define UART_TXQ_EXIT_MS 2000 /* at exit, wait this long for a slow console */
 
 struct uart_backend {
 	int in_fd; /* console input, -1 when none */
@@ -108,7 +116,9 @@ struct uart_backend {
 	bool tty_raw; /* stdin's termios saved in saved_tio */
 	struct termios saved_tio;
 	char *sock_path; /* unix: unlinked at destroy */
-	u64 drops; /* output bytes that would have blocked */
+	u64 drops; /* output bytes lost: no client, or THR overwritten */
+	u8 *txq; /* bytes the console did not take yet, a ring */
+	size_t txq_head, txq_len;
 };
 
 struct uart {
@@ -120,6 +130,9 @@ struct uart {
 	u8 rx[UART_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
 	struct dev_timer resume; /* re-watches paused input on the main loop */
+	struct dev_timer drain; /* writes the output queue on the main loop */
+	bool thr_full; /* the queue was full: @thr waits, THRE reads 0 */
+	u8 thr;
 	bool quiesced;
 	bool spoke; /* the guest wrote its first byte ("booted" event) */
 	struct uart_backend be;
@@ -183,26 +196,65 @@ static u8 uart_rx_pop(struct uart *u)
 
 /* --- backends --- */
 
-static void uart_be_put(struct uart *u, u8 b)
+/* Write up to @len bytes without blocking; how many went, or -1. */
+static ssize_t uart_be_write(struct uart_backend *be, const u8 *b, size_t len)
+{
+	struct pollfd p = { .fd = be->out_fd, .events = POLLOUT };
+
+	/* A shared terminal stays blocking: ask first, then write a little. */
+	if (be->out_poll && poll(&p, 1, 0) != 1)
+		return -1;
+	if (be->out_poll && len > 64)
+		len = 64;
+	if (be->listen_fd >= 0)
+		return send(be->out_fd, b, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return write(be->out_fd, b, len);
+}
+
+/* Drain the queue as far as the console takes it now. Lock held. */
+static void uart_txq_flush(struct uart *u)
 {
 	struct uart_backend *be = &u->be;
-	struct pollfd p = { .fd = be->out_fd, .events = POLLOUT };
-	ssize_t n;
+
+	while (be->txq_len && be->out_fd >= 0) {
+		size_t run = MIN(be->txq_len, UART_TXQ_SIZE - be->txq_head);
+		ssize_t n = uart_be_write(be, be->txq + be->txq_head, run);
+
+		if (n <= 0)
+			break;
+		be->txq_head = (be->txq_head + n) % UART_TXQ_SIZE;
+		be->txq_len -= n;
+	}
+	if (be->out_fd < 0)
+		be->txq_len = 0;
+}
+
+static bool uart_txq_push(struct uart *u, u8 b)
+{
+	struct uart_backend *be = &u->be;
+
+	if (be->txq_len == UART_TXQ_SIZE)
+		return false;
+	be->txq[(be->txq_head + be->txq_len) % UART_TXQ_SIZE] = b;
+	be->txq_len++;
+	if (!u->drain.deadline_ns)
+		env_timer_arm(u->env, &u->drain, UART_TXQ_RETRY_NS);
+	return true;
+}
+
+/*
+ * One byte to the console: written now, or queued behind what waits.
+ * False when the queue is full: the byte must stay in THR. Lock held.
+ */
+static bool uart_be_put(struct uart *u, u8 b)
+{
+	struct uart_backend *be = &u->be;
 
 	if (be->out_fd < 0)
-		return; /* unix: no client connected */
-	if (be->out_poll && poll(&p, 1, 0) != 1)
-		n = -1;
-	else if (be->listen_fd >= 0)
-		n = send(be->out_fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-	else
-		n = write(be->out_fd, &b, 1);
-	if (n == 1)
-		return;
-	/* Never stall a vCPU on a console nobody reads. */
-	if (!be->drops++)
-		log_warn(
-			"serial: console output would block; dropping bytes until it drains");
+		return true; /* unix: no client connected, nobody to tell */
+	if (!be->txq_len && uart_be_write(be, &b, 1) == 1)
+		return true;
+	return uart_txq_push(u, b);
 }
 
 static void uart_be_unwatch(struct uart *u)
@@ -520,7 +572,7 @@ static void uart_be_close(struct uart *u)
 		unlink(be->sock_path);
 	free(be->sock_path);
 	if (be->drops)
-		log_info("serial: %llu console output bytes dropped",
+		log_warn("serial: %llu console output bytes lost",
 			 (unsigned long long)be->drops);
 }
 
@@ -593,15 +645,48 @@ static void uart_tx(struct uart *u, u8 b)
 	if (u->mcr & UART_MCR_LOOP) {
 		uart_rx_push(u, b);
 	} else {
-		uart_be_put(u, b);
 		if (!u->spoke) {
 			u->spoke = true;
 			env_event(u->env, "booted", "by", "console output");
+		}
+		/* A write while THR is still full replaces what it held. */
+		if (u->thr_full) {
+			u->be.drops++;
+			u->thr = b;
+			return;
+		}
+		if (!uart_be_put(u, b)) {
+			u->thr = b;
+			u->thr_full = true;
+			u->lsr &= ~(UART_LSR_THRE | UART_LSR_TEMT);
+			return;
 		}
 	}
 	/* The character left at once: THR is empty and THRE pending again. */
 	u->lsr |= UART_LSR_THRE | UART_LSR_TEMT;
 	u->thr_ipending = true;
+}
+
+/*
+ * The main loop's turn at the output queue: write what the console
+ * takes, move a waiting THR byte into the room made (THRE again, with
+ * its interrupt), and come back while anything still waits.
+ */
+static void uart_drain(void *dev)
+{
+	struct uart *u = dev;
+
+	pthread_mutex_lock(&u->lock);
+	uart_txq_flush(u);
+	if (u->thr_full && uart_txq_push(u, u->thr)) {
+		u->thr_full = false;
+		u->lsr |= UART_LSR_THRE | UART_LSR_TEMT;
+		u->thr_ipending = true;
+		uart_update_irq(u);
+	}
+	if (u->be.txq_len && !u->quiesced)
+		env_timer_arm(u->env, &u->drain, UART_TXQ_RETRY_NS);
+	pthread_mutex_unlock(&u->lock);
 }
 
 static void uart_write_ier(struct uart *u, u8 v)
@@ -768,6 +853,13 @@ static struct uart *uart_alloc(struct dev_env *env)
 	u->be.listen_fd = u->be.slave_fd = -1;
 	u->resume.fire = uart_on_resume;
 	u->resume.dev = u;
+	u->drain.fire = uart_drain;
+	u->drain.dev = u;
+	u->be.txq = malloc(UART_TXQ_SIZE);
+	if (!u->be.txq) {
+		free(u);
+		return NULL;
+	}
 	uart_reset_regs(u);
 	return u;
 }
@@ -775,7 +867,32 @@ static struct uart *uart_alloc(struct dev_env *env)
 static void uart_free(struct uart *u)
 {
 	pthread_mutex_destroy(&u->lock);
+	free(u->be.txq);
 	free(u);
+}
+
+/*
+ * vessel is going: what the guest wrote still reaches a slow console,
+ * within a bounded wait; a console that takes nothing for that long
+ * loses the rest, and says how much.
+ */
+static void uart_txq_final(struct uart *u)
+{
+	struct uart_backend *be = &u->be;
+	struct pollfd p = { .fd = be->out_fd, .events = POLLOUT };
+	int waited = 0;
+
+	if (u->thr_full && uart_txq_push(u, u->thr))
+		u->thr_full = false;
+	while (be->txq_len && be->out_fd >= 0 && waited < UART_TXQ_EXIT_MS) {
+		size_t before = be->txq_len;
+
+		uart_txq_flush(u);
+		if (be->txq_len == before && poll(&p, 1, 10) == 0)
+			waited += 10;
+	}
+	be->drops += be->txq_len + u->thr_full;
+	be->txq_len = 0;
 }
 
 static int uart_create(struct dev_env *env, void **dev)
@@ -819,6 +936,8 @@ static void uart_quiesce(void *dev, enum stop_reason why)
 	pthread_mutex_lock(&u->lock);
 	u->quiesced = true;
 	env_timer_cancel(u->env, &u->resume);
+	env_timer_cancel(u->env, &u->drain);
+	uart_txq_final(u);
 	uart_be_detach(u);
 	pthread_mutex_unlock(&u->lock);
 }
@@ -828,6 +947,7 @@ static void uart_destroy(void *dev)
 	struct uart *u = dev;
 
 	env_timer_cancel(u->env, &u->resume);
+	env_timer_cancel(u->env, &u->drain);
 	env_bus_del(u->env, BUS_PIO, PORT_COM1);
 	uart_be_close(u);
 	uart_free(u);
