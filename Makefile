@@ -78,6 +78,19 @@ $(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# vesseld's pure modules (config, order, back-off, policy) as a library the
+# unit tests link; the daemon's main.c, when it comes, stays out of it.
+VESSELD_SRCS := $(filter-out src/vesseld/main.c,$(wildcard src/vesseld/*.c))
+$(BUILD)/libvesseld.a: $(VESSELD_SRCS:%.c=$(BUILD)/%.o)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The shorter stem wins over test_%: these link vesseld's library first.
+$(BUILD)/tests/unit/test_vesseld_%: $(BUILD)/tests/unit/test_vesseld_%.o \
+		$(BUILD)/libvesseld.a $(BUILD)/libvmm.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
 $(BUILD)/tests/system/test_%: $(BUILD)/tests/system/test_%.o \
 		$(TESTLIB_OBJS) $(BUILD)/libvmm.a
 	$(call say,LD,$@)

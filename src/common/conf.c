@@ -21,14 +21,23 @@ static int conf_error(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
-static const struct conf_key *conf_key_find(const char *key)
+static const struct conf_key *conf_table_find(const struct conf_key *table,
+					      const char *key)
 {
 	const struct conf_key *k;
 
-	for (k = conf_keys; k->key; k++)
+	for (k = table; k->key; k++)
 		if (!strcmp(k->key, key))
 			return k;
 	return NULL;
+}
+
+/* vessel's own keys first, then vesseld's policy keys. */
+static const struct conf_key *conf_key_find(const char *key)
+{
+	const struct conf_key *k = conf_table_find(conf_keys, key);
+
+	return k ? k : conf_table_find(conf_policy_keys, key);
 }
 
 /* Multiply-with-suffix, refusing anything that overflows 64 bits. */
@@ -179,6 +188,40 @@ static int conf_list_check(const struct conf_key *k, const char *value,
 	return 0;
 }
 
+bool conf_name_valid(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	return n && n < 32 && !name[n] && strcmp(name, ".") &&
+	       strcmp(name, "..");
+}
+
+/* A CONF_NAMES value: blank-separated guest names, at least one. */
+static int conf_names_check(const struct conf_key *k, const char *value,
+			    const char *origin, char *err, size_t errlen)
+{
+	const char *p = value + strspn(value, " \t");
+	char name[64];
+
+	if (!*p)
+		return conf_error(err, errlen, -EINVAL, "%s: %s needs %s",
+				  origin, k->key, k->help_arg);
+	while (*p) {
+		size_t n = strcspn(p, " \t");
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		if (n >= sizeof(name) || !conf_name_valid(name))
+			return conf_error(
+				err, errlen, -EINVAL,
+				"%s: %s: '%.*s' is not a guest name (1-31 of A-Z a-z 0-9 . _ -)",
+				origin, k->key, (int)n, p);
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return 0;
+}
+
 static const char *conf_kind_word(enum conf_kind kind)
 {
 	switch (kind) {
@@ -212,6 +255,8 @@ static int conf_check(const struct conf_key *k, const char *value, u64 *num,
 		break;
 	case CONF_LIST:
 		return conf_list_check(k, value, origin, err, errlen);
+	case CONF_NAMES:
+		return conf_names_check(k, value, origin, err, errlen);
 	case CONF_CHOICE:
 		if (conf_choice_ok(k->choices, value))
 			return 0;
@@ -412,6 +457,11 @@ static int conf_parse_option(struct conf *c, int argc, char *const argv[],
 	if (!k)
 		return conf_error(err, errlen, -EINVAL,
 				  "unknown option '%s' (see --help)", argv[*i]);
+	if (!conf_table_find(conf_keys, key))
+		return conf_error(
+			err, errlen, -EINVAL,
+			"%s: '%s' is a vesseld policy key: vessel ignores it, so it belongs in a guest file only",
+			origin, key);
 	if (eq)
 		return conf_set(c, key, eq + 1, origin, err, errlen);
 	if (*i + 1 >= argc)

@@ -21,6 +21,7 @@ enum conf_kind {
 		      * ending in ':' followed by an argument (file:PATH) */
 	CONF_LIST, /* device options "k=v,k=v": @choices is
 		    * "model=a|b,action=c|d" (a value "*" takes any text) */
+	CONF_NAMES, /* one or more guest names (conf_name_valid), blank-separated */
 };
 
 struct conf_key {
@@ -34,6 +35,13 @@ struct conf_key {
 
 /* The table of every key vessel knows, terminated by key == NULL. */
 extern const struct conf_key conf_keys[];
+/*
+ * vesseld's policy keys (on-reboot, after, ...), terminated by key == NULL.
+ * A guest file may hold them so that it serves vessel and vesseld alike:
+ * vessel checks their values like any key's, then ignores them. On the
+ * command line vessel refuses them, since it would not act on them.
+ */
+extern const struct conf_key conf_policy_keys[];
 
 struct conf_value {
 	const char *key;
@@ -73,6 +81,12 @@ const struct conf_value *conf_find(const struct conf *c, const char *key);
  * its value into @out. Returns 0, -ENOENT when absent, -E2BIG when too long.
  */
 int conf_sub_get(const char *list, const char *sub, char *out, size_t outlen);
+
+/*
+ * Is @name a guest name: 1-31 of [A-Za-z0-9._-], not "." or ".."? Names
+ * become file names (NAME.conf, sockets), hence the strict set.
+ */
+bool conf_name_valid(const char *name);
 
 /* Parse "512M" etc.; returns -EINVAL on junk or overflow. */
 int conf_parse_size(const char *s, u64 *out);
