@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "statefile.h"
+
 /*
  * Process-wide by nature: there is one controlling terminal, and a signal
  * handler can reach nothing else.
@@ -33,6 +35,7 @@ static void crash_handler(int sig)
 {
 	if (crash_tty_fd >= 0)
 		tcsetattr(crash_tty_fd, TCSANOW, &crash_tio);
+	statefile_crash(sig);
 	crash_say("vessel: fatal: ");
 	crash_say(strsignal(sig));
 	crash_say(": terminal restored; the guest is lost\n");

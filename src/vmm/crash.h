@@ -7,8 +7,9 @@
 /*
  * What can safely be done when vessel itself dies of a fatal signal
  * (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT): put the user's terminal back
- * the way it was, and say why on stderr. Nothing else is async-signal
- * safe; the devices' quiesce steps cannot run there.
+ * the way it was, mark the `state` record crashed (statefile_crash), and
+ * say why on stderr. Nothing else is async-signal safe; the devices'
+ * quiesce steps cannot run there.
  */
 
 /* Install the handlers; once, from main(). */

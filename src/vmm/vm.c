@@ -380,26 +380,31 @@ int vm_create(struct vm *vm, const struct conf *conf)
 	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->ram_size = conf_get_num(conf, "mem", DEFAULT_MEM);
 	vm->ncpus = conf_get_num(conf, "cpus", 1);
+	vm->kvm_fd = -1;
 	bus_init(&vm->pio);
 	bus_init(&vm->mmio);
+	ret = EXIT_USAGE;
+	if (statefile_open(&vm->state, conf))
+		goto err;
+	/* From here on, a failure is also the state record's exit. */
 	if (events_open(&vm->events, conf_get(conf, "events"),
-			conf_get(conf, "name"))) {
-		vm->kvm_fd = -1;
-		vm_destroy(vm);
-		return EXIT_USAGE;
-	}
+			conf_get(conf, "name")))
+		goto err_record;
 	vm->events_ready = true;
 	if (kvm_open(&vm->kvm_fd, &vm->emulated)) {
 		vm->kvm_fd = -1;
-		vm_destroy(vm);
-		return EXIT_USAGE;
+		goto err_record;
 	}
 	if (vm->emulated)
 		log_warn(
 			"/dev/kvm has no VT-x/AMD-V behind it (kvm_pvm?): unmodified guests run under instruction emulation and will be slow");
 	ret = vm_setup(vm);
-	if (ret)
-		vm_destroy(vm);
+	if (!ret)
+		return 0;
+err_record:
+	statefile_exited(&vm->state, ret, NULL);
+err:
+	vm_destroy(vm);
 	return ret;
 }
 
@@ -452,12 +457,24 @@ static void vm_emit_exit(struct vm *vm, int code)
 	events_emit(&vm->events, "exit", f);
 }
 
+/* The state record's last word, before the "exit" event says the same. */
+static void vm_record_exit(struct vm *vm, int code)
+{
+	char by[sizeof(vm->st.stop_by)];
+
+	pthread_mutex_lock(&vm->status_lock);
+	memcpy(by, vm->st.stop_by, sizeof(by));
+	pthread_mutex_unlock(&vm->status_lock);
+	statefile_exited(&vm->state, code, by);
+}
+
 int vm_run(struct vm *vm)
 {
 	enum stop_reason why;
 	int i, code, ret = 0;
 
 	vm->started = true;
+	statefile_running(&vm->state);
 	vm_emit_started(vm);
 	for (i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
@@ -475,6 +492,7 @@ int vm_run(struct vm *vm)
 	vm_stop_all(vm, why);
 	code = vm_exitcode_of(why);
 	vm_run_quiesce_hook(vm, code);
+	vm_record_exit(vm, code);
 	vm_emit_exit(vm, code);
 	return code;
 }
@@ -513,6 +531,7 @@ void vm_destroy(struct vm *vm)
 	bus_free(&vm->mmio);
 	if (vm->events_ready)
 		events_close(&vm->events);
+	statefile_close(&vm->state);
 	pthread_mutex_destroy(&vm->status_lock);
 	pthread_mutex_destroy(&vm->pause_lock);
 	pthread_cond_destroy(&vm->pause_cond);

@@ -18,6 +18,7 @@
 #include "gmem.h"
 #include "kvmio.h"
 #include "loop.h"
+#include "statefile.h"
 
 struct kvm_cpuid2;
 struct vcpu;
@@ -77,6 +78,7 @@ struct vm {
 	bool loop_ready;
 	struct events events;
 	bool events_ready;
+	struct statefile state; /* `state PATH`, for a supervisor */
 	struct control *ctl;
 	pthread_mutex_t status_lock;
 	struct vm_status st;
