@@ -379,9 +379,19 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 	sigset_t set;
 
-	/* Only the kick reaches a vCPU thread: it interrupts KVM_RUN. */
+	/*
+	 * Only the kick reaches a vCPU thread from outside: it interrupts
+	 * KVM_RUN. The synchronous fault signals stay unblocked: a fault in
+	 * device emulation here must reach crash.c's handler (terminal back,
+	 * state file), not kill the process silently as a blocked one does.
+	 */
 	sigfillset(&set);
 	sigdelset(&set, KICK_SIGNAL);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGABRT);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);

@@ -8,6 +8,7 @@
  * with a dead pid. And what is refused before the guest starts. The file
  * is read here with json-c and /proc directly, not through statefile.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -326,6 +328,54 @@ static void test_fatal_signal_recorded(void **state)
 	json_object_put(o);
 }
 
+/* The thread id of @pid's thread named @comm, or -1. */
+static pid_t thread_named(pid_t pid, const char *comm)
+{
+	char path[320], name[32];
+	struct dirent *de;
+	pid_t tid = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && tid < 0 && (de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)pid,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(name, sizeof(name), f) &&
+		    !strncmp(name, comm, strlen(comm)))
+			tid = atoi(de->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return tid;
+}
+
+/*
+ * A fault on a vCPU thread (where device emulation runs) reaches the
+ * crash handler too: the fault signals are not blocked there.
+ */
+static void test_vcpu_fault_recorded(void **state)
+{
+	struct run *t = *state;
+	struct json_object *o;
+	pid_t tid;
+
+	start_ready(t, NULL);
+	tid = thread_named(t->r.p.pid, "vcpu0");
+	assert_true(tid > 0);
+	assert_int_equal(syscall(SYS_tgkill, t->r.p.pid, tid, SIGSEGV), 0);
+	expect_exit(t, 128 + SIGSEGV);
+	o = load(t);
+	assert_string_equal(str(o, "state"), "crashed");
+	assert_int_equal(num(o, "signal"), SIGSEGV);
+	json_object_put(o);
+}
+
 /* Refused before the guest starts: 64, no guest output, no events. */
 static void expect_refused(struct run *t, const char *state_path)
 {
@@ -430,6 +480,7 @@ int main(void)
 		T(test_watchdog),
 		T(test_sigkill_leaves_running),
 		T(test_fatal_signal_recorded),
+		T(test_vcpu_fault_recorded),
 		T(test_symlink_refused),
 		T(test_unwritable_dir_refused),
 		T(test_in_use_refused_then_replaced),
