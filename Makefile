@@ -42,7 +42,7 @@ TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 
 .PHONY: all deps demo test test-all test-unit test-system bench \
 	check-headers format-check clean
-all: $(BUILD)/vessel $(BUILD)/vesselctl $(BUILD)/libvessel.a
+all: $(BUILD)/vessel $(BUILD)/vesselctl $(BUILD)/vesseld $(BUILD)/libvessel.a
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$@)
@@ -84,6 +84,12 @@ VESSELD_SRCS := $(filter-out src/vesseld/main.c,$(wildcard src/vesseld/*.c))
 $(BUILD)/libvesseld.a: $(VESSELD_SRCS:%.c=$(BUILD)/%.o)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The daemon: its main.c and the library above.
+$(BUILD)/vesseld: $(BUILD)/src/vesseld/main.o $(BUILD)/libvesseld.a \
+		$(COMMON_SRCS:%.c=$(BUILD)/%.o) $(SHM_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The shorter stem wins over test_%: these link vesseld's library first.
 $(BUILD)/tests/unit/test_vesseld_%: $(BUILD)/tests/unit/test_vesseld_%.o \

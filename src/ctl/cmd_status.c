@@ -49,7 +49,7 @@ static void status_walk(struct json_object *o, const char *prefix, int depth,
 	}
 }
 
-static void status_print(struct json_object *st)
+void ctl_print_status(struct json_object *st)
 {
 	int max = 0;
 
@@ -76,7 +76,7 @@ int cmd_status(const struct ctl *ctl)
 		ctl_print_line(json_object_to_json_string_ext(
 			st, JSON_C_TO_STRING_PLAIN));
 	} else {
-		status_print(st);
+		ctl_print_status(st);
 	}
 	proto_reply_free(&rep);
 	return ret;

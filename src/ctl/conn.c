@@ -25,7 +25,10 @@ void ctl_err(const struct ctl *ctl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vesselctl: vm %s: %s\n", ctl->vm, msg);
+	if (ctl->vm)
+		fprintf(stderr, "vesselctl: vm %s: %s\n", ctl->vm, msg);
+	else
+		fprintf(stderr, "vesselctl: daemon %s: %s\n", ctl->daemon, msg);
 }
 
 bool ctl_print_line(const char *line)
@@ -157,10 +160,10 @@ static const char *ctl_read_error(int ret)
 
 /* Read and parse the reply line; an exit code. */
 static int ctl_reply(const struct ctl *ctl, struct ctl_conn *c,
-		     struct proto_reply *rep)
+		     struct proto_reply *rep, int timeout_ms)
 {
 	char *line;
-	int ret = ctl_read_line(c, &line, CTL_REPLY_MS);
+	int ret = ctl_read_line(c, &line, timeout_ms);
 
 	if (ret <= 0) {
 		ctl_err(ctl, "%s", ctl_read_error(ret));
@@ -179,18 +182,19 @@ static int ctl_reply(const struct ctl *ctl, struct ctl_conn *c,
 	return CTL_EXIT_REPLY;
 }
 
-int ctl_vm_call(const struct ctl *ctl, const char *cmd, struct ctl_conn *conn,
-		struct proto_reply *rep)
+int ctl_call(const struct ctl *ctl, const char *cmd, const char *const argv[],
+	     int timeout_ms, struct ctl_conn *conn, struct proto_reply *rep)
 {
+	const char *path = ctl->vm ? ctl->vm : ctl->daemon;
 	char req[PROTO_REQUEST_MAX + 1];
 	int ret, len;
 
-	len = proto_format_request(req, sizeof(req), cmd, NULL);
+	len = proto_format_request(req, sizeof(req), cmd, argv);
 	if (len < 0) {
 		ctl_err(ctl, "cannot send '%s': %s", cmd, strerror(-len));
 		return CTL_EXIT_USAGE;
 	}
-	ret = ctl_connect(conn, ctl->vm);
+	ret = ctl_connect(conn, path);
 	if (ret) {
 		ctl_err(ctl, "cannot connect: %s", strerror(-ret));
 		return CTL_EXIT_CONNECT;
@@ -200,8 +204,14 @@ int ctl_vm_call(const struct ctl *ctl, const char *cmd, struct ctl_conn *conn,
 	 * close before the request is written: its reply is what counts.
 	 */
 	ctl_send(conn, req, len);
-	ret = ctl_reply(ctl, conn, rep);
+	ret = ctl_reply(ctl, conn, rep, timeout_ms);
 	if (ret)
 		ctl_conn_close(conn);
 	return ret;
+}
+
+int ctl_vm_call(const struct ctl *ctl, const char *cmd, struct ctl_conn *conn,
+		struct proto_reply *rep)
+{
+	return ctl_call(ctl, cmd, NULL, CTL_REPLY_MS, conn, rep);
 }

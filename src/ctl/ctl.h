@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct json_object;
 struct proto_reply;
 
 /* vesselctl's exit codes (docs/man/vesselctl.1). */
@@ -19,11 +20,17 @@ enum ctl_exit {
 	CTL_EXIT_REPLY = 1, /* an error reply, or no usable reply */
 	CTL_EXIT_USAGE = 2,
 	CTL_EXIT_CONNECT = 3,
+	/* vesseld stopped the guest(s), but had to terminate or cut one. */
+	CTL_EXIT_ESCALATED = 4,
 };
+
+/* vesseld's control socket when --daemon is not given. */
+#define CTL_DAEMON_DEFAULT "/run/vessel/vesseld.sock"
 
 /* The parsed command line. */
 struct ctl {
 	const char *vm; /* --vm PATH, or NULL */
+	const char *daemon; /* --daemon PATH: vesseld, when --vm is not given */
 	bool json; /* --json */
 	const char *offset, *length; /* shmem dump --offset/--length */
 	const char *cmd; /* the subcommand's name */
@@ -52,6 +59,18 @@ int cmd_status(const struct ctl *ctl);
 int cmd_events(const struct ctl *ctl);
 int cmd_shmem(const struct ctl *ctl);
 
+/* vesseld's commands (cmd_daemon.c); the guest's NAME is ctl->argv[0]. */
+int cmd_list(const struct ctl *ctl);
+int cmd_daemon_status(const struct ctl *ctl);
+int cmd_daemon_start(const struct ctl *ctl);
+int cmd_daemon_stop(const struct ctl *ctl);
+int cmd_daemon_restart(const struct ctl *ctl);
+int cmd_daemon_forward(const struct ctl *ctl);
+int cmd_shutdown(const struct ctl *ctl);
+
+/* A status object as aligned "key: value" lines, nested keys dotted. */
+void ctl_print_status(struct json_object *st);
+
 /* A connection to one vessel's control socket, with a line reader. */
 struct ctl_conn {
 	int fd;
@@ -65,12 +84,20 @@ struct ctl_conn {
 /* How long a reply may take (vessel's loop answers at once). */
 #define CTL_REPLY_MS 30000
 
-/* "vesselctl: vm PATH: <message>" on stderr. */
+/* "vesselctl: vm PATH: <message>" (or "daemon PATH") on stderr. */
 void ctl_err(const struct ctl *ctl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * Connect to ctl->vm, send @cmd, read and parse the reply into @rep.
+ * Connect to ctl->vm (else ctl->daemon), send @cmd with the arguments
+ * @argv (NULL-terminated, or NULL), wait up to @timeout_ms (-1: no
+ * limit) for the reply and parse it into @rep. Returns as ctl_vm_call.
+ */
+int ctl_call(const struct ctl *ctl, const char *cmd, const char *const argv[],
+	     int timeout_ms, struct ctl_conn *conn, struct proto_reply *rep);
+
+/*
+ * Connect to ctl->vm (else ctl->daemon), send @cmd, read and parse the reply into @rep.
  * Returns CTL_EXIT_OK with @conn open (the caller closes it), or another
  * exit code with the reason printed and @conn closed. An error reply
  * gives CTL_EXIT_REPLY, printed; with --json it is also on stdout.

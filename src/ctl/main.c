@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * vesselctl: the command line to one vessel (`--vm PATH`, its control
- * socket) and, in later issues, to vesseld. Subcommands are rows of
+ * socket) and to vesseld (`--daemon PATH`, or its default socket). Subcommands are rows of
  * ctl_cmds[], each run by its cmd_<verb>() [kvmtool kvm-cmd.c]; a new
  * verb is one row and one function.
  */
@@ -37,26 +37,62 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ NULL, NULL, 0, 0, NULL },
 };
 
+/* Without --vm: vesseld's commands, each on a guest NAME where it says so. */
+static const struct ctl_cmd ctl_daemon_cmds[] = {
+	{ "list", "every guest: state, pid, uptime, boots, restarts, last exit",
+	  0, 0, cmd_list },
+	{ "status",
+	  "NAME: the guest as vesseld sees it, and its vessel's status", 0, 1,
+	  cmd_daemon_status },
+	{ "start", "NAME: start the guest; returns once it is up", 0, 1,
+	  cmd_daemon_start },
+	{ "stop",
+	  "NAME: power button, SIGTERM after its stop-timeout, then SIGQUIT", 0,
+	  1, cmd_daemon_stop },
+	{ "restart", "NAME: stop, then start; returns once it is up again", 0,
+	  1, cmd_daemon_restart },
+	{ "power-button", "NAME: press the guest's power button", 0, 1,
+	  cmd_daemon_forward },
+	{ "terminate", "NAME: terminate it now (it stays down)", 0, 1,
+	  cmd_daemon_forward },
+	{ "power-cut", "NAME: cut its power (it stays down)", 0, 1,
+	  cmd_daemon_forward },
+	{ "shutdown", "stop every guest in order; vesseld exits", 0, 0,
+	  cmd_shutdown },
+	{ "events", "stream vesseld's events (every guest's transitions)", 0, 0,
+	  cmd_events },
+	{ NULL, NULL, 0, 0, NULL },
+};
+
 static void ctl_usage(FILE *f)
 {
 	const struct ctl_cmd *c;
 
 	fprintf(f, "Usage: vesselctl --vm PATH COMMAND [--json]\n"
+		   "       vesselctl [--daemon PATH] COMMAND [NAME] [--json]\n"
 		   "       vesselctl shmem list | dump NAME [--offset N] "
 		   "[--length N] | ring NAME PEER\n"
 		   "Control a running vessel through its control socket "
-		   "(vessel --control PATH).\n\nCommands:\n");
+		   "(vessel --control PATH),\nor the guests of vesseld.\n"
+		   "\nCommands with --vm:\n");
 	for (c = ctl_cmds; c->name; c++)
 		fprintf(f, "  %-14s %s\n", c->name, c->help);
-	fprintf(f, "\nOptions:\n"
-		   "  --vm PATH      the vessel's control socket\n"
-		   "  --json         print JSON: the reply, the status object, "
-		   "the event lines\n"
-		   "  --offset N, --length N  the bytes `shmem dump` shows\n"
-		   "  -h, --help     print this help\n"
-		   "  --version      print the version\n"
-		   "\nExit status: 0 done, 1 vessel answered with an error (or "
-		   "not at all),\n2 usage error, 3 cannot connect.\n");
+	fprintf(f, "\nCommands to vesseld (without --vm):\n");
+	for (c = ctl_daemon_cmds; c->name; c++)
+		fprintf(f, "  %-14s %s\n", c->name, c->help);
+	fprintf(f,
+		"\nOptions:\n"
+		"  --vm PATH      the vessel's control socket\n"
+		"  --daemon PATH  vesseld's control socket (default " CTL_DAEMON_DEFAULT
+		")\n"
+		"  --json         print JSON: the reply, the status object, "
+		"the event lines\n"
+		"  --offset N, --length N  the bytes `shmem dump` shows\n"
+		"  -h, --help     print this help\n"
+		"  --version      print the version\n"
+		"\nExit status: 0 done, 1 vessel or vesseld answered with an "
+		"error (or not at\nall), 2 usage error, 3 cannot connect, "
+		"4 stopped, but a guest had to be\nterminated or cut.\n");
 }
 
 static int ctl_usage_error(const char *msg, const char *arg)
@@ -74,6 +110,7 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "vm", required_argument, NULL, 'v' },
+		{ "daemon", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "length", required_argument, NULL, 'l' },
@@ -88,6 +125,9 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 		switch (o) {
 		case 'v':
 			ctl->vm = optarg;
+			break;
+		case 'd':
+			ctl->daemon = optarg;
 			break;
 		case 'j':
 			ctl->json = true;
@@ -111,14 +151,32 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 	return -1;
 }
 
-static const struct ctl_cmd *ctl_find(const char *name)
+static const struct ctl_cmd *ctl_find(const struct ctl_cmd *table,
+				      const char *name)
 {
 	const struct ctl_cmd *c;
 
-	for (c = ctl_cmds; c->name; c++)
+	for (c = table; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
+}
+
+/*
+ * With --vm, the vessel's commands; without, vesseld's where it has the
+ * command, else the vessel's (shmem needs neither; the rest say they
+ * need --vm).
+ */
+static const struct ctl_cmd *ctl_pick(struct ctl *ctl)
+{
+	const struct ctl_cmd *cmd = NULL;
+
+	if (!ctl->vm && (cmd = ctl_find(ctl_daemon_cmds, ctl->cmd))) {
+		if (!ctl->daemon)
+			ctl->daemon = CTL_DAEMON_DEFAULT;
+		return cmd;
+	}
+	return ctl_find(ctl_cmds, ctl->cmd);
 }
 
 int main(int argc, char **argv)
@@ -134,7 +192,7 @@ int main(int argc, char **argv)
 	ctl.cmd = argv[optind];
 	ctl.argc = argc - optind - 1;
 	ctl.argv = argv + optind + 1;
-	cmd = ctl_find(ctl.cmd);
+	cmd = ctl_pick(&ctl);
 	if (!cmd)
 		return ctl_usage_error("unknown command", ctl.cmd);
 	if ((cmd->needs & CTL_NEEDS_VM) && !ctl.vm)

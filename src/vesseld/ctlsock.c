@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * vesseld's control socket (ctlsock.h). A fixed table of connection
+ * slots; each carries one request and its reply, except an `events`
+ * subscriber, which stays until either side closes. A request whose
+ * answer is not known yet parks its connection in a wait (a guest
+ * reaching a state, the shutdown's end, a forwarded call's reply).
+ */
+#include "ctlsock.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/proto.h"
+#include "daemon.h"
+#include "vmcall.h"
+
+#define CTLSOCK_MAX_CLIENTS 32
+#define CTLSOCK_BACKLOG 16
+
+enum ctlsock_wait {
+	WAIT_NONE, /* reading its request */
+	WAIT_START, /* the guest is up, or ended before */
+	WAIT_STOP, /* the guest is down */
+	WAIT_RESTART, /* down, then up again */
+	WAIT_SHUTDOWN, /* every guest is down */
+	WAIT_CALL, /* a forwarded request's reply */
+	WAIT_EVENTS, /* a subscriber: event lines until it closes */
+};
+
+struct ctlsock_client {
+	struct ctlsock *s;
+	struct dloop_watch w; /* w.fd -1: a free slot */
+	enum ctlsock_wait wait;
+	struct guest *g;
+	u32 boots; /* the guest's boots when the request came */
+	const char *cmd;
+	struct vmcall call;
+	size_t len;
+	char buf[PROTO_REQUEST_MAX];
+};
+
+struct ctlsock {
+	struct vd *vd;
+	struct dloop_watch w;
+	char *path;
+	dev_t dev; /* the socket file we bound, to remove only ours */
+	ino_t ino;
+	struct ctlsock_client client[CTLSOCK_MAX_CLIENTS];
+};
+
+struct ctlsock_cmd {
+	const char *name;
+	const char *help;
+	bool needs_guest; /* takes NAME */
+	/* The reply line (malloc'd), or NULL when the connection waits. */
+	char *(*run)(struct ctlsock_client *cl, struct guest *g);
+};
+
+static const struct ctlsock_cmd ctlsock_cmds[];
+
+/* --- replies --- */
+
+/* {"ok":true, @members...} as one line; puts @members. */
+static char *ctlsock_ok(struct json_object *members)
+{
+	struct json_object *o = json_object_new_object();
+	const char *s;
+	char *line;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(true));
+	if (members) {
+		json_object_object_foreach(members, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(members);
+	}
+	s = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	line = malloc(strlen(s) + 2);
+	if (line)
+		sprintf(line, "%s\n", s);
+	json_object_put(o);
+	return line;
+}
+
+static struct json_object *ctlsock_members(const char *k, struct json_object *v)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, k, v);
+	return o;
+}
+
+static void ctlsock_drop(struct ctlsock_client *cl)
+{
+	if (cl->w.fd < 0)
+		return;
+	vmcall_cancel(&cl->call);
+	dloop_unwatch(&cl->s->vd->loop, &cl->w);
+	close(cl->w.fd);
+	cl->w.fd = -1;
+	cl->wait = WAIT_NONE;
+	cl->g = NULL;
+	cl->len = 0;
+}
+
+/*
+ * Replies are small and go to a connection that has sent one line and
+ * waits; a reply that does not fit at once means the peer stopped
+ * reading, and it is dropped with the connection.
+ */
+static void ctlsock_send(struct ctlsock_client *cl, char *line)
+{
+	size_t len;
+
+	if (!line) {
+		log_warn_once("control: out of memory for a reply");
+	} else {
+		len = strlen(line);
+		if (send(cl->w.fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+		    (ssize_t)len)
+			log_dbg("control: a client went away before its reply");
+		free(line);
+	}
+	ctlsock_drop(cl);
+}
+
+/* --- waits --- */
+
+static char *ctlsock_guest_reply(struct guest *g)
+{
+	struct json_object *m = ctlsock_members("guest", guest_json(g));
+	struct json_object *stop = guest_stop_json(g);
+
+	if (stop)
+		json_object_object_add(m, "stop", stop);
+	return ctlsock_ok(m);
+}
+
+/* A start (or a restart's start) that ended before the guest was up. */
+static char *ctlsock_not_up(struct guest *g)
+{
+	if (g->last_error[0])
+		return proto_reply_error("%s: %s", g->cfg->name, g->last_error);
+	return proto_reply_error("%s ended before it was up: %s", g->cfg->name,
+				 g->exited ? g->last_exit.reason : "?");
+}
+
+/* The reply for @cl's wait on its guest, or NULL while it goes on. */
+static char *ctlsock_wait_reply(struct ctlsock_client *cl)
+{
+	struct guest *g = cl->g;
+
+	switch (cl->wait) {
+	case WAIT_START:
+		if (g->state == GUEST_UP)
+			return ctlsock_guest_reply(g);
+		return guest_alive(g) ? NULL : ctlsock_not_up(g);
+	case WAIT_STOP:
+		return guest_alive(g) ? NULL : ctlsock_guest_reply(g);
+	case WAIT_RESTART:
+		if (g->boots == cl->boots &&
+		    (guest_alive(g) || g->start_after_stop))
+			return NULL; /* the old vessel is still stopping */
+		if (g->state == GUEST_UP)
+			return ctlsock_guest_reply(g);
+		return guest_alive(g) ? NULL : ctlsock_not_up(g);
+	default:
+		return NULL;
+	}
+}
+
+void ctlsock_guest_changed(struct ctlsock *s, struct guest *g)
+{
+	struct ctlsock_client *cl;
+	char *reply;
+	int i;
+
+	for (i = 0; s && i < CTLSOCK_MAX_CLIENTS; i++) {
+		cl = &s->client[i];
+		if (cl->w.fd < 0 || cl->g != g)
+			continue;
+		reply = ctlsock_wait_reply(cl);
+		if (reply)
+			ctlsock_send(cl, reply);
+	}
+}
+
+void ctlsock_shutdown_done(struct ctlsock *s)
+{
+	int i;
+
+	for (i = 0; s && i < CTLSOCK_MAX_CLIENTS; i++)
+		if (s->client[i].w.fd >= 0 &&
+		    s->client[i].wait == WAIT_SHUTDOWN)
+			ctlsock_send(
+				&s->client[i],
+				ctlsock_ok(ctlsock_members(
+					"shutdown", vd_shutdown_json(s->vd))));
+}
+
+/* Park @cl until its guest reaches what @wait asks; the reply if now. */
+static char *ctlsock_park(struct ctlsock_client *cl, struct guest *g,
+			  enum ctlsock_wait wait)
+{
+	cl->wait = wait;
+	cl->g = g;
+	return ctlsock_wait_reply(cl);
+}
+
+/* --- commands --- */
+
+static char *cmd_list(struct ctlsock_client *cl, struct guest *g)
+{
+	struct json_object *a = json_object_new_array();
+	struct vd *vd = cl->s->vd;
+	int i;
+
+	(void)g;
+	for (i = 0; i < vd->nr; i++)
+		json_object_array_add(a, guest_json(&vd->guests[i]));
+	return ctlsock_ok(ctlsock_members("guests", a));
+}
+
+static void ctlsock_on_status(struct vmcall *c, struct proto_reply *rep,
+			      const char *err)
+{
+	struct ctlsock_client *cl =
+		container_of(c, struct ctlsock_client, call);
+	struct json_object *m = ctlsock_members("guest", guest_json(cl->g));
+	struct json_object *st;
+
+	if (rep && rep->ok &&
+	    json_object_object_get_ex(rep->obj, "status", &st))
+		json_object_object_add(m, "vm", json_object_get(st));
+	else
+		json_object_object_add(
+			m, "vm_error",
+			json_object_new_string(err ? err : rep->error));
+	ctlsock_send(cl, ctlsock_ok(m));
+}
+
+/* vesseld's view of the guest and, while it runs, vessel's own status. */
+static char *cmd_status(struct ctlsock_client *cl, struct guest *g)
+{
+	if (g->state == GUEST_STARTING || !guest_alive(g) ||
+	    vmcall_start(&cl->call, g->ctl, "status", ctlsock_on_status))
+		return ctlsock_guest_reply(g);
+	cl->wait = WAIT_CALL;
+	cl->g = g;
+	return NULL;
+}
+
+static char *cmd_start(struct ctlsock_client *cl, struct guest *g)
+{
+	int ret;
+
+	if (guest_alive(g))
+		return proto_reply_error("%s is already running (pid %d)",
+					 g->cfg->name, (int)g->pid);
+	ret = guest_start(g, "control");
+	if (ret == -ESHUTDOWN)
+		return proto_reply_error("vesseld is shutting down");
+	if (ret)
+		return ctlsock_not_up(g);
+	return ctlsock_park(cl, g, WAIT_START);
+}
+
+static char *cmd_stop(struct ctlsock_client *cl, struct guest *g)
+{
+	struct json_object *m;
+
+	if (!guest_alive(g) && g->state != GUEST_BACKOFF) {
+		m = ctlsock_members("guest", guest_json(g));
+		json_object_object_add(m, "stop", NULL);
+		return ctlsock_ok(m);
+	}
+	guest_stop(g, "control");
+	return ctlsock_park(cl, g, WAIT_STOP);
+}
+
+static char *cmd_restart(struct ctlsock_client *cl, struct guest *g)
+{
+	if (cl->s->vd->shut.active)
+		return proto_reply_error("vesseld is shutting down");
+	cl->boots = g->boots;
+	if (!guest_alive(g))
+		return cmd_start(cl, g);
+	g->start_after_stop = true;
+	guest_stop(g, "restart");
+	return ctlsock_park(cl, g, WAIT_RESTART);
+}
+
+static void ctlsock_on_forwarded(struct vmcall *c, struct proto_reply *rep,
+				 const char *err)
+{
+	struct ctlsock_client *cl =
+		container_of(c, struct ctlsock_client, call);
+
+	if (!rep)
+		ctlsock_send(
+			cl, proto_reply_error("%s: %s", cl->g->cfg->name, err));
+	else if (!rep->ok)
+		ctlsock_send(cl,
+			     proto_reply_error("%s: vessel: %s",
+					       cl->g->cfg->name, rep->error));
+	else
+		ctlsock_send(cl, ctlsock_guest_reply(cl->g));
+}
+
+/*
+ * power-button, terminate, power-cut: the guest's own control socket
+ * does it. A terminate or power cut asked of vesseld is a stop vesseld
+ * made: the guest stays down whatever its policy says.
+ */
+static char *cmd_forward(struct ctlsock_client *cl, struct guest *g)
+{
+	int ret;
+
+	if (!guest_alive(g) || g->state == GUEST_STARTING)
+		return proto_reply_error("%s is not running", g->cfg->name);
+	ret = vmcall_start(&cl->call, g->ctl, cl->cmd, ctlsock_on_forwarded);
+	if (ret)
+		return proto_reply_error("%s: cannot reach %s: %s",
+					 g->cfg->name, g->ctl, strerror(-ret));
+	if (strcmp(cl->cmd, "power-button"))
+		guest_mark_stopping(g, "control", cl->cmd);
+	cl->wait = WAIT_CALL;
+	cl->g = g;
+	return NULL;
+}
+
+static char *cmd_shutdown(struct ctlsock_client *cl, struct guest *g)
+{
+	(void)g;
+	cl->wait = WAIT_SHUTDOWN;
+	vd_shutdown(cl->s->vd, "control");
+	return NULL; /* answered by ctlsock_shutdown_done() */
+}
+
+/* A subscriber: the "ok" first, then every event line as it is written. */
+static char *cmd_events(struct ctlsock_client *cl, struct guest *g)
+{
+	char *ok = ctlsock_ok(NULL);
+
+	(void)g;
+	if (!ok ||
+	    send(cl->w.fd, ok, strlen(ok), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		free(ok);
+		ctlsock_drop(cl);
+		return NULL;
+	}
+	free(ok);
+	cl->wait = WAIT_EVENTS;
+	return NULL;
+}
+
+static char *cmd_help(struct ctlsock_client *cl, struct guest *g)
+{
+	struct json_object *o = json_object_new_object();
+	const struct ctlsock_cmd *cmd;
+
+	(void)cl;
+	(void)g;
+	for (cmd = ctlsock_cmds; cmd->name; cmd++)
+		json_object_object_add(o, cmd->name,
+				       json_object_new_string(cmd->help));
+	return ctlsock_ok(ctlsock_members("commands", o));
+}
+
+static const struct ctlsock_cmd ctlsock_cmds[] = {
+	{ "list", "every guest: state, pid, uptime, boots, restarts, last exit",
+	  false, cmd_list },
+	{ "status", "NAME: the guest, and its vessel's own status", true,
+	  cmd_status },
+	{ "start", "NAME: start it; answers once it is up", true, cmd_start },
+	{ "stop",
+	  "NAME: power button, SIGTERM after stop-timeout, then SIGQUIT; "
+	  "answers once it is down",
+	  true, cmd_stop },
+	{ "restart", "NAME: stop, then start; answers once it is up again",
+	  true, cmd_restart },
+	{ "power-button", "NAME: press its power button", true, cmd_forward },
+	{ "terminate", "NAME: terminate it now (vessel exits 35)", true,
+	  cmd_forward },
+	{ "power-cut", "NAME: cut its power (vessel exits 3)", true,
+	  cmd_forward },
+	{ "shutdown", "stop every guest in order, then vesseld exits", false,
+	  cmd_shutdown },
+	{ "events", "stream vesseld's events as JSON lines", false,
+	  cmd_events },
+	{ "help", "the commands, with a line each", false, cmd_help },
+	{ NULL, NULL, false, NULL },
+};
+
+static char *ctlsock_dispatch(struct ctlsock_client *cl,
+			      const struct proto_request *req)
+{
+	const struct ctlsock_cmd *cmd;
+	struct guest *g = NULL;
+
+	for (cmd = ctlsock_cmds; cmd->name; cmd++)
+		if (!strcmp(cmd->name, req->cmd))
+			break;
+	if (!cmd->name)
+		return proto_reply_error("unknown command '%s'", req->cmd);
+	if (req->argc != (cmd->needs_guest ? 1 : 0))
+		return proto_reply_error(cmd->needs_guest ?
+						 "%s takes a guest's name" :
+						 "%s takes no arguments",
+					 req->cmd);
+	if (cmd->needs_guest) {
+		g = vd_guest(cl->s->vd, req->argv[0]);
+		if (!g)
+			return proto_reply_error("no guest '%s'", req->argv[0]);
+	}
+	cl->cmd = cmd->name;
+	return cmd->run(cl, g);
+}
+
+static void ctlsock_serve(struct ctlsock_client *cl, size_t len)
+{
+	struct proto_request req;
+	const char *why;
+	char *reply;
+
+	if (proto_parse_request(&req, cl->buf, len, &why)) {
+		ctlsock_send(cl, proto_reply_error("%s", why));
+		return;
+	}
+	reply = ctlsock_dispatch(cl, &req);
+	if (reply)
+		ctlsock_send(cl, reply);
+}
+
+/* --- reading --- */
+
+/* A parked connection only closes or sends what is ignored. */
+static void ctlsock_on_parked(struct ctlsock_client *cl)
+{
+	char scratch[PROTO_REQUEST_MAX];
+	ssize_t n = recv(cl->w.fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		ctlsock_drop(cl);
+}
+
+static void ctlsock_on_client(struct dloop_watch *w, u32 events)
+{
+	struct ctlsock_client *cl = container_of(w, struct ctlsock_client, w);
+	char *nl;
+	ssize_t n;
+
+	(void)events;
+	if (cl->wait != WAIT_NONE) {
+		ctlsock_on_parked(cl);
+		return;
+	}
+	n = recv(w->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0 || (n == 0 && !cl->len)) {
+		ctlsock_drop(cl);
+		return;
+	}
+	cl->len += n;
+	nl = memchr(cl->buf, '\n', cl->len);
+	if (nl)
+		ctlsock_serve(cl, nl - cl->buf + 1);
+	else if (n == 0)
+		ctlsock_serve(cl, cl->len); /* the last line lacks its '\n' */
+	else if (cl->len == sizeof(cl->buf))
+		ctlsock_send(cl, proto_reply_error(
+					 "request too long (over %d bytes)",
+					 PROTO_REQUEST_MAX));
+}
+
+/* Each event line to every subscriber; one that cannot keep up is dropped. */
+static void ctlsock_tap(void *ctx, const char *line, size_t len)
+{
+	struct ctlsock *s = ctx;
+	int i;
+
+	for (i = 0; i < CTLSOCK_MAX_CLIENTS; i++) {
+		struct ctlsock_client *cl = &s->client[i];
+
+		if (cl->w.fd >= 0 && cl->wait == WAIT_EVENTS &&
+		    send(cl->w.fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+			    (ssize_t)len)
+			ctlsock_drop(cl);
+	}
+}
+
+/* --- accepting --- */
+
+/* Root and vesseld's own user only (SO_PEERCRED, unix(7)). */
+static bool ctlsock_peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    len != sizeof(cred))
+		return false;
+	return cred.uid == 0 || cred.uid == getuid();
+}
+
+static void ctlsock_refuse(int fd, const char *msg)
+{
+	char *line = proto_reply_error("%s", msg);
+
+	if (line && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT))
+		log_dbg("control: refused a client: %s", msg);
+	free(line);
+	close(fd);
+}
+
+static void ctlsock_on_listen(struct dloop_watch *w, u32 events)
+{
+	struct ctlsock *s = container_of(w, struct ctlsock, w);
+	struct ctlsock_client *cl = NULL;
+	int i, fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	(void)events;
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn_errno("control %s: accept", s->path);
+		return;
+	}
+	if (!ctlsock_peer_allowed(fd)) {
+		ctlsock_refuse(fd, "permission denied");
+		return;
+	}
+	for (i = 0; i < CTLSOCK_MAX_CLIENTS && !cl; i++)
+		if (s->client[i].w.fd < 0)
+			cl = &s->client[i];
+	if (!cl) {
+		ctlsock_refuse(fd, "too many clients");
+		return;
+	}
+	cl->w.fd = fd;
+	if (dloop_watch(&s->vd->loop, &cl->w, EPOLLIN)) {
+		cl->w.fd = -1;
+		ctlsock_refuse(fd, "too many clients");
+		return;
+	}
+	cl->len = 0;
+	cl->wait = WAIT_NONE;
+	cl->g = NULL;
+}
+
+/* --- the socket file --- */
+
+/*
+ * A socket file left by a vesseld that died is replaced; the lock file
+ * (main.c) already made sure no other vesseld runs on this directory.
+ */
+static int ctlsock_bind(struct ctlsock *s, const struct sockaddr_un *a)
+{
+	mode_t old;
+	struct stat st;
+	int ret = 0;
+
+	if (unlink(a->sun_path) && errno != ENOENT)
+		return -errno;
+	old = umask(077);
+	if (bind(s->w.fd, (const struct sockaddr *)a, sizeof(*a)))
+		ret = -errno;
+	umask(old);
+	if (ret)
+		return ret;
+	if (lstat(a->sun_path, &st))
+		return -errno;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	/* A default ACL on the directory overrides the umask (acl(5)). */
+	if (chmod(a->sun_path, 0600) || listen(s->w.fd, CTLSOCK_BACKLOG))
+		return -errno;
+	return 0;
+}
+
+static int ctlsock_listen(struct ctlsock *s)
+{
+	struct sockaddr_un a;
+	int ret = vmcall_addr(&a, s->path);
+
+	if (ret)
+		return ret;
+	s->w.fd =
+		socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->w.fd < 0)
+		return -errno;
+	ret = ctlsock_bind(s, &a);
+	return ret ? ret : dloop_watch(&s->vd->loop, &s->w, EPOLLIN);
+}
+
+int ctlsock_open(struct ctlsock **out, struct vd *vd, const char *path)
+{
+	struct ctlsock *s = calloc(1, sizeof(*s));
+	int i, ret;
+
+	*out = NULL;
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->vd = vd;
+	s->w.fd = -1;
+	s->w.ready = ctlsock_on_listen;
+	for (i = 0; i < CTLSOCK_MAX_CLIENTS; i++) {
+		struct ctlsock_client *cl = &s->client[i];
+
+		cl->s = s;
+		cl->w.fd = -1;
+		cl->w.ready = ctlsock_on_client;
+		vmcall_init(&cl->call, &vd->loop);
+	}
+	ret = ctlsock_listen(s);
+	if (ret) {
+		log_err("control %s: %s", path, strerror(-ret));
+		ctlsock_close(s);
+		return ret;
+	}
+	vd->ev.tap = ctlsock_tap;
+	vd->ev.tap_ctx = s;
+	*out = s;
+	return 0;
+}
+
+void ctlsock_close(struct ctlsock *s)
+{
+	struct stat st;
+	int i;
+
+	if (!s)
+		return;
+	if (s->vd->ev.tap_ctx == s)
+		s->vd->ev.tap = NULL;
+	for (i = 0; i < CTLSOCK_MAX_CLIENTS; i++)
+		ctlsock_drop(&s->client[i]);
+	if (s->w.fd >= 0) {
+		dloop_unwatch(&s->vd->loop, &s->w);
+		close(s->w.fd);
+		if (!lstat(s->path, &st) && st.st_dev == s->dev &&
+		    st.st_ino == s->ino)
+			unlink(s->path);
+	}
+	free(s->path);
+	free(s);
+}

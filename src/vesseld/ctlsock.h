@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VESSELD_CTLSOCK_H
+#define VESSELD_CTLSOCK_H
+
+/*
+ * vesseld's control socket, RUN/vesseld.sock (0600; peers checked with
+ * SO_PEERCRED: root or vesseld's own user). The line protocol of vessel's
+ * control socket (src/common/proto.h): one request line, one JSON reply
+ * line. Commands that take time (start, stop, restart, shutdown, and
+ * those forwarded to a vessel) hold their connection until the outcome
+ * is known; nothing blocks the loop. Commands: docs/vesseld.md.
+ */
+
+struct ctlsock;
+struct guest;
+struct vd;
+
+/* Listen on @path; 0 or -errno (logged). */
+int ctlsock_open(struct ctlsock **out, struct vd *vd, const char *path);
+
+/* Answer and close every connection, remove the socket file. */
+void ctlsock_close(struct ctlsock *s);
+
+/* @g changed state: answer the connections waiting on it. @s may be NULL. */
+void ctlsock_guest_changed(struct ctlsock *s, struct guest *g);
+
+/* The host shutdown is over: answer `shutdown` requests. @s may be NULL. */
+void ctlsock_shutdown_done(struct ctlsock *s);
+
+#endif

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The two walks over the guests by level (daemon.h): the autostart,
+ * level by level in start order, a level's guests in parallel, the next
+ * level once each of them is up (its control socket answers) or has
+ * ended; and the host shutdown, level by level in stop order, a level's
+ * guests stopped in parallel, the next level once each is down.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "ctlsock.h"
+
+struct guest *vd_guest(struct vd *vd, const char *name)
+{
+	int i = config_index(&vd->cfg, name);
+
+	return i < 0 ? NULL : &vd->guests[i];
+}
+
+/* --- autostart --- */
+
+/* Start the autostart guests of @level that are down; how many. */
+static int vd_start_level(struct vd *vd, int level)
+{
+	const int *idx;
+	int i, n = order_level(&vd->cfg.order, level, false, &idx), started = 0;
+
+	for (i = 0; i < n; i++) {
+		struct guest *g = &vd->guests[idx[i]];
+
+		if (g->cfg->autostart && g->state == GUEST_DOWN &&
+		    !guest_start(g, "autostart"))
+			started++;
+	}
+	return started;
+}
+
+/* Whether every guest of @level is up or has ended. */
+static bool vd_level_settled(const struct vd *vd, int level)
+{
+	const int *idx;
+	int i, n = order_level(&vd->cfg.order, level, false, &idx);
+
+	for (i = 0; i < n; i++)
+		if (vd->guests[idx[i]].state == GUEST_STARTING)
+			return false;
+	return true;
+}
+
+static void vd_autostart_step(struct vd *vd)
+{
+	while (vd->start_level >= 0 && vd_level_settled(vd, vd->start_level)) {
+		if (++vd->start_level >= vd->cfg.order.nr_start_levels) {
+			struct json_object *f = json_object_new_object();
+
+			vd->start_level = -1;
+			json_object_object_add(
+				f, "seconds",
+				evfile_seconds((dloop_now_ms() - vd->start_ms) /
+					       1e3));
+			evfile_emit(&vd->ev, "autostart-done", NULL, f);
+			log_info("autostart done");
+			return;
+		}
+		vd_start_level(vd, vd->start_level);
+	}
+}
+
+int vd_start(struct vd *vd)
+{
+	int i, ret;
+
+	vd->nr = vd->cfg.nr;
+	vd->guests = calloc(vd->nr ? vd->nr : 1, sizeof(*vd->guests));
+	if (!vd->guests)
+		return -ENOMEM;
+	for (i = 0; i < vd->nr; i++) {
+		vd->guests[i].vd = vd;
+		vd->guests[i].pidw.fd = -1;
+	}
+	for (i = 0; i < vd->nr; i++) {
+		ret = guest_init(&vd->guests[i], vd, &vd->cfg.guests[i]);
+		if (ret) {
+			log_err("%s: run directory %s/%s: %s",
+				vd->cfg.guests[i].name, vd->run_dir,
+				vd->cfg.guests[i].name, strerror(-ret));
+			return ret;
+		}
+	}
+	vd->start_level = vd->cfg.order.nr_start_levels ? 0 : -1;
+	if (vd->start_level == 0) {
+		vd_start_level(vd, 0);
+		vd_autostart_step(vd);
+	}
+	return 0;
+}
+
+/* --- host shutdown --- */
+
+static bool vd_level_down(const struct vd *vd, int level)
+{
+	const int *idx;
+	int i, n = order_level(&vd->cfg.order, level, true, &idx);
+
+	for (i = 0; i < n; i++)
+		if (guest_alive(&vd->guests[idx[i]]))
+			return false;
+	return true;
+}
+
+static void vd_stop_level(struct vd *vd, int level)
+{
+	struct json_object *f = json_object_new_object(), *names;
+	const int *idx;
+	int i, n = order_level(&vd->cfg.order, level, true, &idx);
+
+	names = json_object_new_array();
+	for (i = 0; i < n; i++)
+		if (guest_alive(&vd->guests[idx[i]]))
+			json_object_array_add(
+				names, json_object_new_string(
+					       vd->guests[idx[i]].cfg->name));
+	json_object_object_add(f, "level", json_object_new_int(level));
+	json_object_object_add(f, "guests", names);
+	if (json_object_array_length(names))
+		evfile_emit(&vd->ev, "shutdown-level", NULL, f);
+	else
+		json_object_put(f);
+	for (i = 0; i < n; i++)
+		guest_stop(&vd->guests[idx[i]], "shutdown");
+}
+
+/* Did vesseld stop @g during the shutdown (or cut it)? */
+static bool vd_stopped_in_shutdown(const struct vd *vd, const struct guest *g)
+{
+	return g->stopped.valid && g->stopped.end_ms >= vd->shut.start_ms;
+}
+
+static void vd_shutdown_done(struct vd *vd)
+{
+	struct json_object *f = json_object_new_object();
+	double secs = (dloop_now_ms() - vd->shut.start_ms) / 1e3;
+	int i;
+
+	vd->shut.done = true;
+	for (i = 0; i < vd->nr; i++) {
+		const struct guest *g = &vd->guests[i];
+
+		if (vd_stopped_in_shutdown(vd, g) &&
+		    strcmp(g->stopped.how, "power-button") &&
+		    strcmp(g->stopped.how, "restart-cancelled"))
+			vd->shut.escalated++;
+	}
+	vd->exit_code = vd->shut.escalated ? VD_EXIT_ESCALATED : VD_EXIT_OK;
+	json_object_object_add(f, "seconds", evfile_seconds(secs));
+	json_object_object_add(f, "escalated",
+			       json_object_new_int(vd->shut.escalated));
+	evfile_emit(&vd->ev, "shutdown-done", NULL, f);
+	log_info("shutdown done in %.3f s: %d guest%s escalated", secs,
+		 vd->shut.escalated, vd->shut.escalated == 1 ? "" : "s");
+	ctlsock_shutdown_done(vd->sock);
+	dloop_quit(&vd->loop);
+}
+
+static void vd_shutdown_step(struct vd *vd)
+{
+	if (!vd->shut.active || vd->shut.done)
+		return;
+	while (vd_level_down(vd, vd->shut.level)) {
+		if (++vd->shut.level >= vd->cfg.order.nr_stop_levels) {
+			vd_shutdown_done(vd);
+			return;
+		}
+		vd_stop_level(vd, vd->shut.level);
+	}
+}
+
+/* Nothing restarts once the shutdown began; nothing is left waiting. */
+static void vd_shutdown_begin(struct vd *vd, const char *by)
+{
+	struct json_object *f = json_object_new_object();
+	int i;
+
+	vd->shut.active = true;
+	vd->shut.by = by;
+	vd->shut.start_ms = dloop_now_ms();
+	vd->shut.level = 0;
+	vd->start_level = -1;
+	json_object_object_add(f, "by", json_object_new_string(by));
+	evfile_emit(&vd->ev, "shutdown", NULL, f);
+	log_info("shutting down every guest (%s)", by);
+	for (i = 0; i < vd->nr; i++)
+		if (vd->guests[i].state == GUEST_BACKOFF)
+			guest_stop(&vd->guests[i], by);
+}
+
+void vd_shutdown(struct vd *vd, const char *by)
+{
+	if (vd->shut.active) {
+		log_info("%s: the shutdown is under way (SIGQUIT cuts every "
+			 "guest's power)",
+			 by);
+		return;
+	}
+	vd_shutdown_begin(vd, by);
+	if (vd->cfg.order.nr_stop_levels)
+		vd_stop_level(vd, 0);
+	vd_shutdown_step(vd);
+}
+
+void vd_cut_all(struct vd *vd, const char *by)
+{
+	int i;
+
+	if (!vd->shut.active)
+		vd_shutdown_begin(vd, by);
+	for (i = 0; i < vd->nr; i++)
+		guest_cut(&vd->guests[i], by);
+	vd_shutdown_step(vd);
+}
+
+void vd_guest_changed(struct vd *vd, struct guest *g)
+{
+	if (vd->start_level >= 0)
+		vd_autostart_step(vd);
+	ctlsock_guest_changed(vd->sock, g);
+	vd_shutdown_step(vd);
+}
+
+/* How @g ended in the shutdown: stopped, exited by itself, or was down. */
+static struct json_object *vd_guest_shutdown_json(const struct vd *vd,
+						  const struct guest *g)
+{
+	struct json_object *o;
+
+	if (vd_stopped_in_shutdown(vd, g))
+		return guest_stop_json(g);
+	o = json_object_new_object();
+	if (g->exited && g->exit_ms >= vd->shut.start_ms) {
+		json_object_object_add(o, "how",
+				       json_object_new_string("exited"));
+		json_object_object_add(
+			o, "reason",
+			json_object_new_string(g->last_exit.reason));
+	} else {
+		json_object_object_add(o, "how",
+				       json_object_new_string("was-down"));
+	}
+	return o;
+}
+
+struct json_object *vd_shutdown_json(const struct vd *vd)
+{
+	struct json_object *o = json_object_new_object(), *a, *s;
+	int i;
+
+	a = json_object_new_array();
+	for (i = 0; i < vd->nr; i++) {
+		const struct guest *g = &vd->guests[i];
+
+		s = vd_guest_shutdown_json(vd, g);
+		json_object_object_add(s, "guest",
+				       json_object_new_string(g->cfg->name));
+		json_object_array_add(a, s);
+	}
+	json_object_object_add(
+		o, "seconds",
+		evfile_seconds((dloop_now_ms() - vd->shut.start_ms) / 1e3));
+	json_object_object_add(o, "escalated",
+			       json_object_new_int(vd->shut.escalated));
+	json_object_object_add(o, "guests", a);
+	return o;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VESSELD_SPAWN_H
+#define VESSELD_SPAWN_H
+
+/*
+ * Starting one vessel: fork, then exec in a session of its own (a ^C on
+ * vesseld's terminal must not reach the guests: vesseld stops them in
+ * order), with stdin from /dev/null and stdout and stderr appended to a
+ * log file. The child is watched through a pidfd, which names exactly
+ * this process even after its pid is reused.
+ */
+
+#include <sys/types.h>
+
+#include "../common/types.h"
+
+struct spawn {
+	const char *const
+		*argv; /* argv[0]: a path, or a name looked up in PATH */
+	const char *cwd; /* the child's working directory */
+	const char *log; /* stdout and stderr, appended (created 0600) */
+};
+
+/*
+ * Start @s. Returns 0 with *@pid and *@pidfd (close-on-exec) set, or
+ * -errno with @err saying which step failed (the exec itself included:
+ * the child reports its errno before exiting).
+ */
+int spawn_start(const struct spawn *s, pid_t *pid, int *pidfd, char *err,
+		size_t errlen);
+
+/* Send @sig through @pidfd; 0 or -errno (-ESRCH: it has exited). */
+int spawn_signal(int pidfd, int sig);
+
+#endif
