@@ -128,18 +128,20 @@ demo: deps
 # The Linux tests (tests/linux/linux.mk) run inside the same runner, so the
 # run ends with one summary line.
 TEST_BINS := $(UNIT_BINS) $(SYSTEM_BINS) $(LINUX_OUT)/test_linux
-test-all: $(TEST_BINS) $(BUILD)/vessel $(BUILD)/vesselctl $(PROBE) \
-		$(BUILD)/tests/runner \
+test-all: $(TEST_BINS) $(BUILD)/vessel $(BUILD)/vesselctl $(BUILD)/vesseld \
+		$(PROBE) $(BUILD)/tests/runner \
 		$(LINUX_BINS) $(LINUX_VESSEL) check-headers format-check
-	$(Q)VESSEL=$(BUILD)/vessel VESSELCTL=$(BUILD)/vesselctl PROBE=$(PROBE) \
+	$(Q)VESSEL=$(BUILD)/vessel VESSELCTL=$(BUILD)/vesselctl \
+		VESSELD=$(BUILD)/vesseld PROBE=$(PROBE) \
 		$(BUILD)/tests/runner $(TEST_BINS)
 
 test-unit: $(UNIT_BINS) $(BUILD)/tests/runner
 	$(Q)$(BUILD)/tests/runner $(UNIT_BINS)
 
-test-system: $(SYSTEM_BINS) $(BUILD)/vessel $(BUILD)/vesselctl $(PROBE) \
-		$(BUILD)/tests/runner
-	$(Q)VESSEL=$(BUILD)/vessel VESSELCTL=$(BUILD)/vesselctl PROBE=$(PROBE) \
+test-system: $(SYSTEM_BINS) $(BUILD)/vessel $(BUILD)/vesselctl \
+		$(BUILD)/vesseld $(PROBE) $(BUILD)/tests/runner
+	$(Q)VESSEL=$(BUILD)/vessel VESSELCTL=$(BUILD)/vesselctl \
+		VESSELD=$(BUILD)/vesseld PROBE=$(PROBE) \
 		$(BUILD)/tests/runner $(SYSTEM_BINS)
 
 # Every header compiles on its own [jailhouse scripts/header_check].
