@@ -85,8 +85,10 @@ $(BUILD)/libvesseld.a: $(VESSELD_SRCS:%.c=$(BUILD)/%.o)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# The daemon: its main.c and the library above.
+# The daemon: its main.c and the library above; vessel's state file
+# reader (src/vmm/statefile.c) for re-adoption.
 $(BUILD)/vesseld: $(BUILD)/src/vesseld/main.o $(BUILD)/libvesseld.a \
+		$(BUILD)/src/vmm/statefile.o \
 		$(COMMON_SRCS:%.c=$(BUILD)/%.o) $(SHM_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -94,6 +94,9 @@ int vd_start(struct vd *vd)
 			return ret;
 		}
 	}
+	/* Guests an earlier vesseld left running are watched, not started. */
+	for (i = 0; i < vd->nr; i++)
+		guest_adopt(&vd->guests[i]);
 	vd->start_level = vd->cfg.order.nr_start_levels ? 0 : -1;
 	if (vd->start_level == 0) {
 		vd_start_level(vd, 0);

@@ -64,13 +64,21 @@ static void field_secs(struct json_object *o, const char *k, u64 ms)
 	json_object_object_add(o, k, evfile_seconds(ms / 1e3));
 }
 
-/* "code": N or "signal": "SIGSEGV", and "reason", of an exit. */
+/*
+ * "code": N or "signal": "SIGSEGV" (neither when unknown: an adopted vessel
+ * that left no record), and "reason", of an exit.
+ */
 static void field_exit(struct json_object *o, const struct policy_exit *e)
 {
-	if (e->sig)
-		field_str(o, "signal", sigabbrev_np(e->sig) ?: "?");
-	else
+	char sig[16];
+
+	if (e->sig) {
+		snprintf(sig, sizeof(sig), "SIG%s",
+			 sigabbrev_np(e->sig) ?: "?");
+		field_str(o, "signal", sig);
+	} else if (e->code >= 0) {
 		field_int(o, "code", e->code);
+	}
 	field_str(o, "reason", e->reason);
 }
 
@@ -106,7 +114,9 @@ int guest_init(struct guest *g, struct vd *vd, const struct config_guest *cfg)
 		       "events.jsonl") ||
 	    guest_path(g->serial, sizeof(g->serial), g->dir,
 		       "file:", "console.log") ||
-	    guest_path(g->log, sizeof(g->log), g->dir, "", "vessel.log"))
+	    guest_path(g->log, sizeof(g->log), g->dir, "", "vessel.log") ||
+	    guest_path(g->state_file, sizeof(g->state_file), g->dir, "",
+		       "state.json"))
 		return -ENAMETOOLONG;
 	if (mkdir(g->dir, 0700) && errno != EEXIST)
 		return -errno;
@@ -155,7 +165,8 @@ static int guest_spawn(struct guest *g, const char *by)
 	const char *argv[] = {
 		g->vd->vessel, at,	  "--name",   g->cfg->name,
 		"--control",   g->ctl,	  "--events", g->events,
-		"--serial",    g->serial, NULL,
+		"--serial",    g->serial, "--state",  g->state_file,
+		NULL,
 	};
 	struct spawn s = { argv, g->vd->cfg.dir, g->log };
 	struct json_object *f;
@@ -176,6 +187,7 @@ static int guest_spawn(struct guest *g, const char *by)
 		return guest_start_failed(g, ret, err);
 	g->pid = pid;
 	g->pidw.fd = pidfd;
+	g->adopted = false;
 	ret = dloop_watch(&g->vd->loop, &g->pidw, EPOLLIN);
 	if (ret) {
 		/* Unwatched, its exit would never be seen: cut it now. */
@@ -513,7 +525,10 @@ static void guest_on_exit(struct guest *g, const struct policy_exit *e)
 	field_int(f, "boot", g->boots);
 	guest_emit(g, "exited", f);
 	guest_release(g);
+	/* Read (or reaped): nobody needs the vessel's record any more. */
+	unlink(g->state_file);
 	g->pid = 0;
+	g->adopted = false;
 	g->exited = true;
 	g->last_exit = *e;
 	g->last_run_ms = run_ms;
@@ -534,6 +549,11 @@ static void guest_on_pidfd(struct dloop_watch *w, u32 events)
 	siginfo_t si;
 
 	(void)events;
+	if (g->adopted) {
+		guest_exit_from_record(g, &e);
+		guest_on_exit(g, &e);
+		return;
+	}
 	memset(&si, 0, sizeof(si));
 	/* A stale wake-up (the pidfd was replaced) finds no exit: si_pid 0. */
 	if (waitid((idtype_t)P_PIDFD, w->fd, &si, WEXITED | WNOHANG) ||
@@ -541,6 +561,51 @@ static void guest_on_pidfd(struct dloop_watch *w, u32 events)
 		return;
 	policy_exit_from_siginfo(&e, &si);
 	guest_on_exit(g, &e);
+}
+
+/* --- adoption (adopt.c finds the vessel) --- */
+
+void guest_take(struct guest *g, pid_t pid, int pidfd, u64 since_ms)
+{
+	struct json_object *f = fields_new();
+
+	g->pid = pid;
+	g->pidw.fd = pidfd;
+	g->adopted = true;
+	if (dloop_watch(&g->vd->loop, &g->pidw, EPOLLIN)) {
+		log_err("%s: cannot watch adopted vessel %d", g->cfg->name,
+			pid);
+		close(pidfd);
+		g->pidw.fd = -1;
+		g->pid = 0;
+		g->adopted = false;
+		return;
+	}
+	g->boots = 1;
+	g->spawn_ms = since_ms;
+	g->stopping = g->stop_pending = false;
+	g->escalation = 0;
+	guest_set(g, GUEST_STARTING);
+	field_int(f, "pid", pid);
+	field_secs(f, "uptime", guest_now() - since_ms);
+	guest_emit(g, "adopted", f);
+	log_info("%s: adopted running vessel %d", g->cfg->name, pid);
+	guest_poll_up(g);
+}
+
+void guest_note_exit(struct guest *g, pid_t pid, const struct policy_exit *e)
+{
+	struct json_object *f = fields_new();
+
+	g->exited = true;
+	g->last_exit = *e;
+	g->exit_ms = guest_now();
+	field_int(f, "pid", pid);
+	field_exit(f, e);
+	field_str(f, "seen", "state file, at vesseld's start");
+	guest_emit(g, "exited", f);
+	log_info("%s: vessel %d ended while vesseld was away: %s", g->cfg->name,
+		 pid, e->reason);
 }
 
 /* --- status --- */
@@ -593,6 +658,9 @@ struct json_object *guest_json(const struct guest *g)
 		field_str(o, "error", g->last_error);
 	json_object_object_add(o, "autostart",
 			       json_object_new_boolean(g->cfg->autostart));
+	if (g->adopted)
+		json_object_object_add(o, "adopted",
+				       json_object_new_boolean(true));
 	field_str(o, "control", g->ctl);
 	return o;
 }

@@ -99,6 +99,8 @@ struct guest {
 	char events[PATH_MAX]; /* RUN/NAME/events.jsonl */
 	char serial[PATH_MAX]; /* file:RUN/NAME/console.log */
 	char log[PATH_MAX]; /* RUN/NAME/vessel.log: vessel's stderr */
+	char state_file[PATH_MAX]; /* RUN/NAME/state.json: vessel --state */
+	bool adopted; /* the vessel is an earlier vesseld's child, not ours */
 };
 
 /* Set @g up for @cfg under vd->run_dir; -ENAMETOOLONG, -errno (mkdir). */
@@ -136,6 +138,27 @@ struct json_object *guest_json(const struct guest *g);
 
 /* The last stop's record as JSON, or NULL when there is none. */
 struct json_object *guest_stop_json(const struct guest *g);
+
+/*
+ * At vesseld's start: if RUN/NAME/state.json names a live vessel (an
+ * earlier vesseld's child, which outlived it), watch it as this guest's
+ * (adopt.c). A record whose vessel is gone is reported as its last exit
+ * and removed. Returns true when the guest was adopted.
+ */
+bool guest_adopt(struct guest *g);
+
+/*
+ * An adopted vessel ended: not our child, so its exit comes from its
+ * state file (exited: the code; crashed: the signal; still "running":
+ * killed, most likely by SIGKILL, with no record of it).
+ */
+void guest_exit_from_record(struct guest *g, struct policy_exit *e);
+
+/* Take the live vessel @pid (@pidfd) as this guest's, running since @since_ms. */
+void guest_take(struct guest *g, pid_t pid, int pidfd, u64 since_ms);
+
+/* An exit found in a state file at start: recorded, no policy applied. */
+void guest_note_exit(struct guest *g, pid_t pid, const struct policy_exit *e);
 
 /* Close the pidfd and cancel the deadline (vesseld exits). */
 void guest_release(struct guest *g);

@@ -590,6 +590,66 @@ static void test_sigquit_cuts_all(void **state)
 	assert_no_sigkill(t);
 }
 
+/*
+ * vesseld dies without a word (SIGKILL: the one signal no cleanup can
+ * follow; sent to vesseld, never to a vessel) while its guests run on.
+ * A new vesseld re-adopts them from their state files, does not start
+ * them twice, and still learns how each ends: b's reboot (32) restarts
+ * it; a's power-off on the host shutdown is recorded with its code.
+ */
+static void test_restart_adopts(void **state)
+{
+	struct vd_test *t = *state;
+	char sock[PATH_LEN + 16];
+	long long pid_a, pid_b;
+	struct json_object *g;
+	struct vmproc c;
+	int i;
+
+	guest_file(t, "a", "power-button", "");
+	guest_file(t, "b", "lifecycle-daemon probe.lc.request_ms=600000",
+		   "shmem %s\nrestart-delay 0\nstop-timeout 500ms\n",
+		   LIFECYCLE);
+	vd_start(t);
+	pid_a = evlog_int(&t->ev, vd_wait_event(t, "up", "a", 1), "pid", -1);
+	pid_b = evlog_int(&t->ev, vd_wait_event(t, "up", "b", 1), "pid", -1);
+	vd_wait_console(t, "a", "PROBE READY power-button");
+	vd_wait_console(t, "b", "PROBE READY lifecycle-daemon");
+	assert_int_equal(vmproc_kill(&t->d, SIGKILL), 0);
+	assert_int_equal(vmproc_wait_exit(&t->d, EXIT_MS), 128 + SIGKILL);
+	vmproc_free(&t->d);
+	assert_int_equal(kill(pid_a, 0), 0);
+	assert_int_equal(kill(pid_b, 0), 0);
+
+	vd_start(t);
+	i = vd_wait_event(t, "adopted", "a", 1);
+	assert_int_equal(evlog_int(&t->ev, i, "pid", -1), pid_a);
+	i = vd_wait_event(t, "adopted", "b", 1);
+	assert_int_equal(evlog_int(&t->ev, i, "pid", -1), pid_b);
+	vd_wait_event(t, "autostart-done", NULL, 2);
+	assert_int_equal(ev_count(&t->ev, "started", "a"), 1);
+	g = ctl_guest(t, "a");
+	assert_string_equal(jstr(g, "state"), "running");
+	assert_int_equal(jint(g, "pid"), pid_a);
+	json_object_put(g);
+
+	snprintf(sock, sizeof(sock), "%s/b/ctl.sock", t->run);
+	assert_int_equal(ctl(t, &c, "--vm", sock, "request", "reboot", NULL),
+			 0);
+	vmproc_free(&c);
+	i = vd_wait_event(t, "exited", "b", 1);
+	assert_int_equal(evlog_int(&t->ev, i, "pid", -1), pid_b);
+	assert_int_equal(evlog_int(&t->ev, i, "code", -1), EXIT_REBOOT);
+	i = vd_wait_event(t, "started", "b", 2);
+	assert_int_equal(evlog_int(&t->ev, i, "boot", -1), 2);
+
+	/* b ignores its button: escalated; a powers off, as vessel records. */
+	assert_int_equal(vd_stop(t), VD_EXIT_ESCALATED);
+	i = expect_stopped(t, "a", "shutdown", "power-button", EXIT_POWEROFF);
+	assert_string_equal(evlog_str(&t->ev, i, "reason"), "poweroff");
+	assert_no_sigkill(t);
+}
+
 /* A bad value: refused with file:line, exit 65, nothing started. */
 static void test_bad_config(void **state)
 {
@@ -646,6 +706,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shutdown_by_vesselctl,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigquit_cuts_all, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restart_adopts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup,
 						teardown),
