@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "ctlsock.h"
@@ -22,6 +25,30 @@ struct guest *vd_guest(struct vd *vd, const char *name)
 	int i = config_index(&vd->cfg, name);
 
 	return i < 0 ? NULL : &vd->guests[i];
+}
+
+/* systemd Type=notify (sd_notify(3)), when started by it. */
+void vd_notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (*path != '/' && *path != '@') ||
+	    strlen(path) >= sizeof(a.sun_path))
+		return;
+	memcpy(a.sun_path, path, strlen(path));
+	if (*path == '@')
+		a.sun_path[0] = '\0'; /* the abstract namespace */
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&a,
+		   len) < 0)
+		log_warn_errno("sd_notify");
+	close(fd);
 }
 
 /* --- autostart --- */
@@ -73,7 +100,7 @@ static void vd_autostart_step(struct vd *vd)
 	}
 }
 
-int vd_start(struct vd *vd)
+int vd_init_guests(struct vd *vd)
 {
 	int i, ret;
 
@@ -94,6 +121,13 @@ int vd_start(struct vd *vd)
 			return ret;
 		}
 	}
+	return 0;
+}
+
+void vd_start(struct vd *vd)
+{
+	int i;
+
 	/* Guests an earlier vesseld left running are watched, not started. */
 	for (i = 0; i < vd->nr; i++)
 		guest_adopt(&vd->guests[i]);
@@ -102,7 +136,6 @@ int vd_start(struct vd *vd)
 		vd_start_level(vd, 0);
 		vd_autostart_step(vd);
 	}
-	return 0;
 }
 
 /* --- host shutdown --- */
@@ -199,6 +232,7 @@ static void vd_shutdown_begin(struct vd *vd, const char *by)
 	json_object_object_add(f, "by", json_object_new_string(by));
 	evfile_emit(&vd->ev, "shutdown", NULL, f);
 	log_info("shutting down every guest (%s)", by);
+	vd_notify("STOPPING=1");
 	for (i = 0; i < vd->nr; i++)
 		if (vd->guests[i].state == GUEST_BACKOFF)
 			guest_stop(&vd->guests[i], by);

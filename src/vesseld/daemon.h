@@ -59,8 +59,14 @@ struct vd {
 	int exit_code;
 };
 
-/* Build the guests from vd->cfg and start the autostart ones by level. */
-int vd_start(struct vd *vd);
+/*
+ * Build the guests from vd->cfg and make their run directories; 0, or
+ * -errno (logged).
+ */
+int vd_init_guests(struct vd *vd);
+
+/* Re-adopt the guests an earlier vesseld left running, then autostart. */
+void vd_start(struct vd *vd);
 
 /*
  * Stop every guest by stop level (guest_stop in parallel within a level);
@@ -79,6 +85,9 @@ void vd_guest_changed(struct vd *vd, struct guest *g);
 
 /* The shutdown's outcome as JSON (for `vesselctl shutdown`). */
 struct json_object *vd_shutdown_json(const struct vd *vd);
+
+/* Tell systemd (Type=notify) @msg, when NOTIFY_SOCKET says where. */
+void vd_notify(const char *msg);
 
 /* The guest named @name, or NULL. */
 struct guest *vd_guest(struct vd *vd, const char *name);

@@ -239,30 +239,6 @@ static int vd_redirect(const char *run_dir)
 	return 0;
 }
 
-/* systemd Type=notify (sd_notify(3)), when started by it. */
-static void vd_sd_notify(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
-
-	if (!path || (*path != '/' && *path != '@') ||
-	    strlen(path) >= sizeof(a.sun_path))
-		return;
-	memcpy(a.sun_path, path, strlen(path));
-	if (*path == '@')
-		a.sun_path[0] = '\0'; /* the abstract namespace */
-	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&a,
-		   len) < 0)
-		log_warn_errno("sd_notify");
-	close(fd);
-}
-
 /* --- signals --- */
 
 static void vd_on_signal(struct dloop_watch *w, u32 events)
@@ -275,11 +251,9 @@ static void vd_on_signal(struct dloop_watch *w, u32 events)
 		return;
 	switch (si.ssi_signo) {
 	case SIGTERM:
-		vd_sd_notify("STOPPING=1");
 		vd_shutdown(vd, "SIGTERM");
 		break;
 	case SIGINT:
-		vd_sd_notify("STOPPING=1");
 		vd_shutdown(vd, "SIGINT");
 		break;
 	case SIGQUIT:
@@ -326,7 +300,11 @@ static void vd_emit_started(struct vd *vd)
 	evfile_emit(&vd->ev, "vesseld-started", NULL, f);
 }
 
-/* Event file, loop, signals, control socket; an exit code, or -1. */
+/*
+ * Event file, loop, signals, control socket, the guests' directories;
+ * an exit code, or -1. Guests start only after this (vd_start), once a
+ * daemon's parent has been told it runs.
+ */
 static int vd_setup(struct vd *vd)
 {
 	char path[PATH_MAX + 64];
@@ -347,10 +325,9 @@ static int vd_setup(struct vd *vd)
 	snprintf(path, sizeof(path), "%s/%s", vd->run_dir, VESSELD_SOCK);
 	if (ctlsock_open(&vd->sock, vd, path))
 		return VD_EXIT_OSERR;
-	vd_emit_started(vd);
-	ret = vd_start(vd);
+	ret = vd_init_guests(vd);
 	if (ret)
-		return ret == -ENOMEM ? VD_EXIT_OSERR : VD_EXIT_CONFIG;
+		return VD_EXIT_OSERR;
 	return -1;
 }
 
@@ -436,7 +413,9 @@ int main(int argc, char **argv)
 		if (!o.foreground && vd_redirect(run_abs))
 			log_warn_errno("vesseld.log");
 		vd_ready(&ready_fd, 0);
-		vd_sd_notify("READY=1");
+		vd_emit_started(&vd);
+		vd_start(&vd);
+		vd_notify("READY=1");
 		ret = dloop_run(&vd.loop);
 		if (ret) {
 			log_err("event loop: %s", strerror(-ret));
