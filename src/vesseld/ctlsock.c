@@ -519,8 +519,10 @@ static void ctlsock_refuse(int fd, const char *msg)
 {
 	char *line = proto_reply_error("%s", msg);
 
-	if (line && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT))
-		log_dbg("control: refused a client: %s", msg);
+	log_dbg("control: refused a client: %s", msg);
+	if (line &&
+	    send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_dbg("control: the refused client went away");
 	free(line);
 	close(fd);
 }
