@@ -2,7 +2,7 @@
 /*
  * vesselctl's commands to vesseld (--daemon PATH, default
  * /run/vessel/vesseld.sock): list, status NAME, start, stop, restart,
- * power-button, terminate, power-cut NAME, shutdown. start, stop, restart
+ * power-button, terminate, power-cut NAME, shutdown, reload. start, stop, restart
  * and shutdown wait for vesseld's answer, which comes once the guest is
  * up, down, or every guest is down: a stop may take the guest's whole
  * stop-timeout and more, so there is no deadline on those.
@@ -252,6 +252,47 @@ int cmd_daemon_forward(const struct ctl *ctl)
 		       !strcmp(ctl->cmd, "terminate") ? "terminating" :
 							"power cut");
 	fflush(stdout);
+	proto_reply_free(&rep);
+	return CTL_EXIT_OK;
+}
+
+/* "added: a b" when the list is not empty; how many it names. */
+static size_t daemon_print_names(const char *what, struct json_object *a)
+{
+	size_t i, n = a && json_object_is_type(a, json_type_array) ?
+			      json_object_array_length(a) :
+			      0;
+
+	if (!n)
+		return 0;
+	printf("%s:", what);
+	for (i = 0; i < n; i++)
+		printf(" %s",
+		       json_object_get_string(json_object_array_get_idx(a, i)));
+	printf("\n");
+	return n;
+}
+
+int cmd_reload(const struct ctl *ctl)
+{
+	struct proto_reply rep;
+	struct json_object *r;
+	int ret = daemon_call(ctl, "reload", false, &rep);
+	size_t n;
+
+	if (ret)
+		return ret;
+	r = jget(rep.obj, "reload");
+	if (ctl->json) {
+		daemon_print_json(rep.obj);
+	} else {
+		n = daemon_print_names("added", jget(r, "added"));
+		n += daemon_print_names("removed", jget(r, "removed"));
+		n += daemon_print_names("changed", jget(r, "changed"));
+		if (!n)
+			printf("reloaded: nothing changed\n");
+		fflush(stdout);
+	}
 	proto_reply_free(&rep);
 	return CTL_EXIT_OK;
 }

@@ -67,6 +67,7 @@ int cmd_daemon_stop(const struct ctl *ctl);
 int cmd_daemon_restart(const struct ctl *ctl);
 int cmd_daemon_forward(const struct ctl *ctl);
 int cmd_shutdown(const struct ctl *ctl);
+int cmd_reload(const struct ctl *ctl);
 
 /* A status object as aligned "key: value" lines, nested keys dotted. */
 void ctl_print_status(struct json_object *st);

@@ -59,6 +59,8 @@ static const struct ctl_cmd ctl_daemon_cmds[] = {
 	  cmd_daemon_forward },
 	{ "shutdown", "stop every guest in order; vesseld exits", 0, 0,
 	  cmd_shutdown },
+	{ "reload", "read the guest files again (a bad file changes nothing)",
+	  0, 0, cmd_reload },
 	{ "events", "stream vesseld's events (every guest's transitions)", 0, 0,
 	  cmd_events },
 	{ NULL, NULL, 0, 0, NULL },

@@ -195,6 +195,18 @@ void ctlsock_guest_changed(struct ctlsock *s, struct guest *g)
 	}
 }
 
+void ctlsock_guest_gone(struct ctlsock *s, struct guest *g)
+{
+	int i;
+
+	for (i = 0; s && i < CTLSOCK_MAX_CLIENTS; i++)
+		if (s->client[i].w.fd >= 0 && s->client[i].g == g)
+			ctlsock_send(
+				&s->client[i],
+				proto_reply_error("%s: removed by a reload",
+						  g->cfg->name));
+}
+
 void ctlsock_shutdown_done(struct ctlsock *s)
 {
 	int i;
@@ -227,7 +239,10 @@ static char *cmd_list(struct ctlsock_client *cl, struct guest *g)
 
 	(void)g;
 	for (i = 0; i < vd->nr; i++)
-		json_object_array_add(a, guest_json(&vd->guests[i]));
+		json_object_array_add(a, guest_json(vd->guests[i]));
+	/* Removed by a reload and still stopping: shown until down. */
+	for (i = 0; i < vd->nr_retired; i++)
+		json_object_array_add(a, guest_json(vd->retired[i]));
 	return ctlsock_ok(ctlsock_members("guests", a));
 }
 
@@ -348,6 +363,18 @@ static char *cmd_shutdown(struct ctlsock_client *cl, struct guest *g)
 }
 
 /* A subscriber: the "ok" first, then every event line as it is written. */
+/* Read the configuration again; the reply says what changed, or why not. */
+static char *cmd_reload(struct ctlsock_client *cl, struct guest *g)
+{
+	struct json_object *summary = NULL;
+	char err[1024];
+
+	(void)g;
+	if (vd_reload(cl->s->vd, "control", &summary, err, sizeof(err)))
+		return proto_reply_error("%s", err);
+	return ctlsock_ok(ctlsock_members("reload", summary));
+}
+
 static char *cmd_events(struct ctlsock_client *cl, struct guest *g)
 {
 	char *ok = ctlsock_ok(NULL);
@@ -396,6 +423,10 @@ static const struct ctlsock_cmd ctlsock_cmds[] = {
 	  cmd_forward },
 	{ "shutdown", "stop every guest in order, then vesseld exits", false,
 	  cmd_shutdown },
+	{ "reload",
+	  "read the guest files again: add, remove, change guests (a bad file "
+	  "changes nothing)",
+	  false, cmd_reload },
 	{ "events", "stream vesseld's events as JSON lines", false,
 	  cmd_events },
 	{ "help", "the commands, with a line each", false, cmd_help },

@@ -24,6 +24,12 @@ void ctlsock_close(struct ctlsock *s);
 /* @g changed state: answer the connections waiting on it. @s may be NULL. */
 void ctlsock_guest_changed(struct ctlsock *s, struct guest *g);
 
+/*
+ * @g, removed by a reload, is about to be freed: answer (with an error)
+ * every connection still holding it. @s may be NULL.
+ */
+void ctlsock_guest_gone(struct ctlsock *s, struct guest *g);
+
 /* The host shutdown is over: answer `shutdown` requests. @s may be NULL. */
 void ctlsock_shutdown_done(struct ctlsock *s);
 

@@ -24,7 +24,7 @@ struct guest *vd_guest(struct vd *vd, const char *name)
 {
 	int i = config_index(&vd->cfg, name);
 
-	return i < 0 ? NULL : &vd->guests[i];
+	return i < 0 ? NULL : vd->guests[i];
 }
 
 /* systemd Type=notify (sd_notify(3)), when started by it. */
@@ -53,17 +53,19 @@ void vd_notify(const char *msg)
 
 /* --- autostart --- */
 
-/* Start the autostart guests of @level that are down; how many. */
+/* Start the guests of @level that are due and down; how many. */
 static int vd_start_level(struct vd *vd, int level)
 {
 	const int *idx;
 	int i, n = order_level(&vd->cfg.order, level, false, &idx), started = 0;
 
 	for (i = 0; i < n; i++) {
-		struct guest *g = &vd->guests[idx[i]];
+		struct guest *g = vd->guests[idx[i]];
 
-		if (g->cfg->autostart && g->state == GUEST_DOWN &&
-		    !guest_start(g, "autostart"))
+		if (!g->autostart_due)
+			continue;
+		g->autostart_due = false;
+		if (g->state == GUEST_DOWN && !guest_start(g, "autostart"))
 			started++;
 	}
 	return started;
@@ -76,7 +78,7 @@ static bool vd_level_settled(const struct vd *vd, int level)
 	int i, n = order_level(&vd->cfg.order, level, false, &idx);
 
 	for (i = 0; i < n; i++)
-		if (vd->guests[idx[i]].state == GUEST_STARTING)
+		if (vd->guests[idx[i]]->state == GUEST_STARTING)
 			return false;
 	return true;
 }
@@ -100,28 +102,60 @@ static void vd_autostart_step(struct vd *vd)
 	}
 }
 
+struct guest *vd_guest_new(struct vd *vd, const struct config_guest *cfg)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+	int ret = g ? guest_init(g, vd, cfg) : -ENOMEM;
+
+	if (ret) {
+		log_err("%s: run directory %s/%s: %s", cfg->name, vd->run_dir,
+			cfg->name, strerror(-ret));
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
 int vd_init_guests(struct vd *vd)
 {
-	int i, ret;
+	int i;
 
-	vd->nr = vd->cfg.nr;
-	vd->guests = calloc(vd->nr ? vd->nr : 1, sizeof(*vd->guests));
+	vd->guests = calloc(vd->cfg.nr ? vd->cfg.nr : 1, sizeof(*vd->guests));
 	if (!vd->guests)
 		return -ENOMEM;
-	for (i = 0; i < vd->nr; i++) {
-		vd->guests[i].vd = vd;
-		vd->guests[i].pidw.fd = -1;
+	for (vd->nr = 0; vd->nr < vd->cfg.nr; vd->nr++) {
+		vd->guests[vd->nr] = vd_guest_new(vd, &vd->cfg.guests[vd->nr]);
+		if (!vd->guests[vd->nr])
+			return -EIO;
 	}
-	for (i = 0; i < vd->nr; i++) {
-		ret = guest_init(&vd->guests[i], vd, &vd->cfg.guests[i]);
-		if (ret) {
-			log_err("%s: run directory %s/%s: %s",
-				vd->cfg.guests[i].name, vd->run_dir,
-				vd->cfg.guests[i].name, strerror(-ret));
-			return ret;
-		}
-	}
+	for (i = 0; i < vd->nr; i++)
+		vd->guests[i]->autostart_due = vd->guests[i]->cfg->autostart;
 	return 0;
+}
+
+void vd_free_guests(struct vd *vd)
+{
+	int i;
+
+	dloop_timer_cancel(&vd->loop, &vd->reap);
+	for (i = 0; vd->guests && i < vd->nr; i++)
+		guest_free(vd->guests[i]);
+	for (i = 0; i < vd->nr_retired; i++)
+		guest_free(vd->retired[i]);
+	free(vd->guests);
+	free(vd->retired);
+	vd->guests = vd->retired = NULL;
+	vd->nr = vd->nr_retired = 0;
+}
+
+void vd_autostart(struct vd *vd)
+{
+	if (vd->shut.active || !vd->cfg.order.nr_start_levels)
+		return;
+	/* From level 0 again: a guest added below a running walk is due too. */
+	vd->start_level = 0;
+	vd_start_level(vd, 0);
+	vd_autostart_step(vd);
 }
 
 void vd_start(struct vd *vd)
@@ -130,12 +164,9 @@ void vd_start(struct vd *vd)
 
 	/* Guests an earlier vesseld left running are watched, not started. */
 	for (i = 0; i < vd->nr; i++)
-		guest_adopt(&vd->guests[i]);
-	vd->start_level = vd->cfg.order.nr_start_levels ? 0 : -1;
-	if (vd->start_level == 0) {
-		vd_start_level(vd, 0);
-		vd_autostart_step(vd);
-	}
+		guest_adopt(vd->guests[i]);
+	vd->start_level = -1;
+	vd_autostart(vd);
 }
 
 /* --- host shutdown --- */
@@ -146,7 +177,7 @@ static bool vd_level_down(const struct vd *vd, int level)
 	int i, n = order_level(&vd->cfg.order, level, true, &idx);
 
 	for (i = 0; i < n; i++)
-		if (guest_alive(&vd->guests[idx[i]]))
+		if (guest_alive(vd->guests[idx[i]]))
 			return false;
 	return true;
 }
@@ -159,10 +190,10 @@ static void vd_stop_level(struct vd *vd, int level)
 
 	names = json_object_new_array();
 	for (i = 0; i < n; i++)
-		if (guest_alive(&vd->guests[idx[i]]))
+		if (guest_alive(vd->guests[idx[i]]))
 			json_object_array_add(
 				names, json_object_new_string(
-					       vd->guests[idx[i]].cfg->name));
+					       vd->guests[idx[i]]->cfg->name));
 	json_object_object_add(f, "level", json_object_new_int(level));
 	json_object_object_add(f, "guests", names);
 	if (json_object_array_length(names))
@@ -170,7 +201,7 @@ static void vd_stop_level(struct vd *vd, int level)
 	else
 		json_object_put(f);
 	for (i = 0; i < n; i++)
-		guest_stop(&vd->guests[idx[i]], "shutdown");
+		guest_stop(vd->guests[idx[i]], "shutdown");
 }
 
 /* Did vesseld stop @g during the shutdown (or cut it)? */
@@ -187,7 +218,7 @@ static void vd_shutdown_done(struct vd *vd)
 
 	vd->shut.done = true;
 	for (i = 0; i < vd->nr; i++) {
-		const struct guest *g = &vd->guests[i];
+		const struct guest *g = vd->guests[i];
 
 		if (vd_stopped_in_shutdown(vd, g) &&
 		    strcmp(g->stopped.how, "power-button") &&
@@ -207,15 +238,16 @@ static void vd_shutdown_done(struct vd *vd)
 
 static void vd_shutdown_step(struct vd *vd)
 {
+	int nr = vd->cfg.order.nr_stop_levels;
+
 	if (!vd->shut.active || vd->shut.done)
 		return;
-	while (vd_level_down(vd, vd->shut.level)) {
-		if (++vd->shut.level >= vd->cfg.order.nr_stop_levels) {
-			vd_shutdown_done(vd);
-			return;
-		}
-		vd_stop_level(vd, vd->shut.level);
-	}
+	while (vd->shut.level < nr && vd_level_down(vd, vd->shut.level))
+		if (++vd->shut.level < nr)
+			vd_stop_level(vd, vd->shut.level);
+	/* A guest a reload removed was being stopped already. */
+	if (vd->shut.level >= nr && vd_retired_down(vd))
+		vd_shutdown_done(vd);
 }
 
 /* Nothing restarts once the shutdown began; nothing is left waiting. */
@@ -234,8 +266,8 @@ static void vd_shutdown_begin(struct vd *vd, const char *by)
 	log_info("shutting down every guest (%s)", by);
 	vd_notify("STOPPING=1");
 	for (i = 0; i < vd->nr; i++)
-		if (vd->guests[i].state == GUEST_BACKOFF)
-			guest_stop(&vd->guests[i], by);
+		if (vd->guests[i]->state == GUEST_BACKOFF)
+			guest_stop(vd->guests[i], by);
 }
 
 void vd_shutdown(struct vd *vd, const char *by)
@@ -259,8 +291,50 @@ void vd_cut_all(struct vd *vd, const char *by)
 	if (!vd->shut.active)
 		vd_shutdown_begin(vd, by);
 	for (i = 0; i < vd->nr; i++)
-		guest_cut(&vd->guests[i], by);
+		guest_cut(vd->guests[i], by);
+	for (i = 0; i < vd->nr_retired; i++)
+		guest_cut(vd->retired[i], by);
 	vd_shutdown_step(vd);
+}
+
+/* Whether @g, removed by a reload, can be forgotten. */
+static bool vd_retired_done(const struct guest *g)
+{
+	return !guest_alive(g) && g->state != GUEST_BACKOFF && !g->hook.pid;
+}
+
+bool vd_retired_down(const struct vd *vd)
+{
+	int i;
+
+	for (i = 0; i < vd->nr_retired; i++)
+		if (guest_alive(vd->retired[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Forget the retired guests that are down, from the loop's timer phase:
+ * never under a guest's own call chain, which still uses it.
+ */
+static void vd_on_reap(struct dloop_timer *t)
+{
+	struct vd *vd = container_of(t, struct vd, reap);
+	int i = 0;
+
+	while (i < vd->nr_retired) {
+		struct guest *g = vd->retired[i];
+
+		if (!vd_retired_done(g)) {
+			i++;
+			continue;
+		}
+		log_info("%s: removed by a reload, now forgotten",
+			 g->cfg->name);
+		ctlsock_guest_gone(vd->sock, g);
+		guest_free(g);
+		vd->retired[i] = vd->retired[--vd->nr_retired];
+	}
 }
 
 void vd_guest_changed(struct vd *vd, struct guest *g)
@@ -268,6 +342,10 @@ void vd_guest_changed(struct vd *vd, struct guest *g)
 	if (vd->start_level >= 0)
 		vd_autostart_step(vd);
 	ctlsock_guest_changed(vd->sock, g);
+	if (g->removed && vd_retired_done(g)) {
+		vd->reap.fire = vd_on_reap;
+		dloop_timer_arm(&vd->loop, &vd->reap, 0);
+	}
 	vd_shutdown_step(vd);
 }
 
@@ -300,7 +378,7 @@ struct json_object *vd_shutdown_json(const struct vd *vd)
 
 	a = json_object_new_array();
 	for (i = 0; i < vd->nr; i++) {
-		const struct guest *g = &vd->guests[i];
+		const struct guest *g = vd->guests[i];
 
 		s = vd_guest_shutdown_json(vd, g);
 		json_object_object_add(s, "guest",

@@ -48,8 +48,12 @@ struct vd {
 	const char *vessel; /* the program spawned for each guest */
 	struct dloop loop;
 	struct evfile ev;
-	struct guest *guests; /* by config index */
+	struct guest **guests; /* by config index */
 	int nr;
+	/* Guests a reload removed, being stopped; forgotten once down. */
+	struct guest **retired;
+	int nr_retired;
+	struct dloop_timer reap; /* forgets the retired guests that are down */
 	struct ctlsock *sock;
 	int sig_fd;
 	struct dloop_watch sigw;
@@ -91,5 +95,32 @@ void vd_notify(const char *msg);
 
 /* The guest named @name, or NULL. */
 struct guest *vd_guest(struct vd *vd, const char *name);
+
+/* A new struct guest for @cfg (guest_init); NULL, logged, on error. */
+struct guest *vd_guest_new(struct vd *vd, const struct config_guest *cfg);
+
+/*
+ * Start the guests whose autostart_due is set, level by level (the
+ * autostart at launch, and the guests a reload added).
+ */
+void vd_autostart(struct vd *vd);
+
+/*
+ * `vesselctl reload` and SIGHUP (reload.c): read the configuration
+ * directory again. A bad file keeps the running configuration: -errno
+ * with @err naming file:line. Otherwise the new guests are added (and
+ * started if autostart), the removed ones stopped as `stop` does and
+ * forgotten once down, a changed one takes its file at its next start;
+ * *@summary (may be NULL) says which. Events: reload, added, removed,
+ * changed.
+ */
+int vd_reload(struct vd *vd, const char *by, struct json_object **summary,
+	      char *err, size_t errlen);
+
+/* Whether every retired guest is down. */
+bool vd_retired_down(const struct vd *vd);
+
+/* Free every guest, retired ones included (vesseld exits). */
+void vd_free_guests(struct vd *vd);
 
 #endif

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -107,6 +108,7 @@ int guest_init(struct guest *g, struct vd *vd, const struct config_guest *cfg)
 	g->pidw.fd = -1;
 	g->pidw.ready = guest_on_pidfd;
 	g->timer.fire = guest_on_deadline;
+	g->hook.pidw.fd = -1;
 	n = snprintf(g->dir, sizeof(g->dir), "%s/%s", vd->run_dir, cfg->name);
 	if (n < 0 || (size_t)n >= sizeof(g->dir) ||
 	    guest_path(g->ctl, sizeof(g->ctl), g->dir, "", "ctl.sock") ||
@@ -159,6 +161,68 @@ static int guest_start_failed(struct guest *g, int ret, const char *why)
 	return ret;
 }
 
+/* The file a reload read while the vessel ran applies from this start. */
+static void guest_take_next_config(struct guest *g)
+{
+	if (!g->next_cfg)
+		return;
+	g->cfg = g->next_cfg;
+	g->next_cfg = NULL;
+	if (g->held) {
+		config_guest_free(g->held);
+		free(g->held);
+		g->held = NULL;
+	}
+}
+
+/* Keep @old, the file the running vessel was started with, past its config. */
+static bool guest_hold(struct guest *g, struct config_guest *old)
+{
+	if (g->held)
+		return true;
+	g->held = malloc(sizeof(*g->held));
+	if (!g->held)
+		return false;
+	*g->held = *old;
+	memset(old, 0, sizeof(*old)); /* config_free() skips it now */
+	g->cfg = g->held;
+	return true;
+}
+
+bool guest_reconfigure(struct guest *g, const struct config_guest *cfg,
+		       struct config_guest *old)
+{
+	bool changed = !config_guest_equal(old, cfg);
+
+	if (config_guest_equal(g->cfg, cfg) || !guest_alive(g) ||
+	    !guest_hold(g, old)) {
+		g->next_cfg = cfg;
+		guest_take_next_config(g);
+	} else {
+		g->next_cfg = cfg;
+	}
+	return changed;
+}
+
+bool guest_retire(struct guest *g, struct config_guest *old)
+{
+	g->next_cfg = NULL;
+	g->removed = true;
+	return guest_hold(g, old);
+}
+
+void guest_free(struct guest *g)
+{
+	guest_release(g);
+	guest_hook_release(g);
+	g->next_cfg = NULL;
+	if (g->held) {
+		config_guest_free(g->held);
+		free(g->held);
+	}
+	free(g);
+}
+
 static int guest_spawn(struct guest *g, const char *by)
 {
 	char at[PATH_MAX + 2], err[256];
@@ -168,11 +232,13 @@ static int guest_spawn(struct guest *g, const char *by)
 		"--serial",    g->serial, "--state",  g->state_file,
 		NULL,
 	};
-	struct spawn s = { argv, g->vd->cfg.dir, g->log };
+	struct spawn s = { argv, g->vd->cfg.dir, g->log, NULL };
 	struct json_object *f;
 	int pidfd, ret;
 	pid_t pid;
 
+	guest_take_next_config(g);
+	g->restart_after_hook = false;
 	snprintf(at, sizeof(at), "@%s", g->cfg->path);
 	/* A vessel from an earlier vesseld may still run this guest. */
 	if (vmcall_answers(g->ctl)) {
@@ -326,6 +392,7 @@ static void guest_cancel_restart(struct guest *g, const char *by)
 	struct json_object *f = fields_new();
 
 	dloop_timer_cancel(&g->vd->loop, &g->timer);
+	g->restart_after_hook = false;
 	guest_set(g, GUEST_DOWN);
 	g->stopped = (struct guest_stop_record){
 		.valid = true,
@@ -417,12 +484,27 @@ static void guest_on_deadline(struct dloop_timer *t)
 		dloop_timer_arm(&g->vd->loop, &g->timer, GUEST_CUT_WARN_MS);
 		break;
 	case GUEST_BACKOFF:
+		/* The quiesce hook first: the guest's devices are its. */
+		if (guest_hook_running(g)) {
+			g->restart_after_hook = true;
+			break;
+		}
 		g->restarts++;
 		guest_spawn(g, "restart");
 		break;
 	default:
 		break;
 	}
+}
+
+void guest_hook_done(struct guest *g)
+{
+	if (g->restart_after_hook && g->state == GUEST_BACKOFF) {
+		g->restarts++;
+		guest_spawn(g, "restart");
+	}
+	g->restart_after_hook = false;
+	vd_guest_changed(g->vd, g);
 }
 
 /* --- exits --- */
@@ -518,6 +600,7 @@ static void guest_on_exit(struct guest *g, const struct policy_exit *e)
 {
 	u64 now = guest_now(), run_ms = now - g->spawn_ms;
 	struct json_object *f = fields_new();
+	pid_t pid = g->pid;
 
 	field_int(f, "pid", g->pid);
 	field_exit(f, e);
@@ -533,6 +616,8 @@ static void guest_on_exit(struct guest *g, const struct policy_exit *e)
 	g->last_exit = *e;
 	g->last_run_ms = run_ms;
 	g->exit_ms = now;
+	if (guest_exit_skipped_hook(e))
+		guest_quiesce_hook(g, pid, e);
 	if (g->stopping)
 		guest_stopped(g, e, now);
 	else if (g->vd->shut.active)
@@ -606,6 +691,8 @@ void guest_note_exit(struct guest *g, pid_t pid, const struct policy_exit *e)
 	guest_emit(g, "exited", f);
 	log_info("%s: vessel %d ended while vesseld was away: %s", g->cfg->name,
 		 pid, e->reason);
+	if (guest_exit_skipped_hook(e))
+		guest_quiesce_hook(g, pid, e);
 }
 
 /* --- status --- */
@@ -661,6 +748,11 @@ struct json_object *guest_json(const struct guest *g)
 	if (g->adopted)
 		json_object_object_add(o, "adopted",
 				       json_object_new_boolean(true));
+	if (g->next_cfg)
+		field_str(o, "config",
+			  "changed by a reload: taken at the next start");
+	if (g->removed)
+		field_str(o, "config", "removed by a reload: being stopped");
 	field_str(o, "control", g->ctl);
 	return o;
 }

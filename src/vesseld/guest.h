@@ -55,6 +55,21 @@ extern const char *const guest_state_names[GUEST_STATE_NR];
 
 struct vd;
 
+/*
+ * The quiesce hook vesseld runs for a vessel that died of a signal and so
+ * never ran its own (hook.c): `sh -c quiesce-hook`, watched by a pidfd,
+ * SIGTERM to its process group after quiesce-hook-timeout.
+ */
+struct guest_hook {
+	pid_t pid; /* 0 when none runs */
+	struct dloop_watch pidw; /* fd -1 when none */
+	struct dloop_timer
+		timer; /* the timeout, then the grace after SIGTERM */
+	u64 start_ms;
+	bool terminated; /* SIGTERM sent at its timeout */
+	bool abandoned; /* reported as abandoned; reaped silently */
+};
+
 /* How a stop that vesseld asked for ended. */
 struct guest_stop_record {
 	bool valid;
@@ -101,6 +116,19 @@ struct guest {
 	char log[PATH_MAX]; /* RUN/NAME/vessel.log: vessel's stderr */
 	char state_file[PATH_MAX]; /* RUN/NAME/state.json: vessel --state */
 	bool adopted; /* the vessel is an earlier vesseld's child, not ours */
+
+	bool autostart_due; /* the autostart walk (daemon.c) is to start it */
+	/*
+	 * A reload changed the guest's file while its vessel runs: it runs on
+	 * under @held (the file it was started with, owned here) and takes
+	 * @next_cfg at its next start.
+	 */
+	struct config_guest *held;
+	const struct config_guest *next_cfg;
+	bool removed; /* its file is gone: stopped, then forgotten */
+
+	struct guest_hook hook;
+	bool restart_after_hook; /* its back-off ended while the hook ran */
 };
 
 /* Set @g up for @cfg under vd->run_dir; -ENAMETOOLONG, -errno (mkdir). */
@@ -162,5 +190,43 @@ void guest_note_exit(struct guest *g, pid_t pid, const struct policy_exit *e);
 
 /* Close the pidfd and cancel the deadline (vesseld exits). */
 void guest_release(struct guest *g);
+
+/*
+ * Run @g's quiesce-hook for its vessel @pid, which ended by @e without
+ * running it (killed by a signal, or gone with no exit record); nothing
+ * when the file has no hook or one still runs. Asynchronous: a `hook`
+ * event says how it ended; a restart waits for it.
+ */
+void guest_quiesce_hook(struct guest *g, pid_t pid,
+			const struct policy_exit *e);
+
+/* Did @e end a vessel before its own quiesce hook could run? */
+bool guest_exit_skipped_hook(const struct policy_exit *e);
+
+bool guest_hook_running(const struct guest *g);
+
+/* The hook ended: a restart that waited for it goes on (guest.c). */
+void guest_hook_done(struct guest *g);
+
+/* Stop watching the hook (vesseld exits; the hook runs on). */
+void guest_hook_release(struct guest *g);
+
+/*
+ * A reload read @cfg for this guest: equal to the file it runs with, it
+ * just takes it; otherwise at once when no vessel runs, else at the next
+ * start. Returns true when the guest's configuration changed.
+ */
+bool guest_reconfigure(struct guest *g, const struct config_guest *cfg,
+		       struct config_guest *old);
+
+/*
+ * A reload found no file for the guest: it keeps @old (the entry of the
+ * configuration being replaced) until it is down and forgotten. false
+ * when out of memory.
+ */
+bool guest_retire(struct guest *g, struct config_guest *old);
+
+/* Free what the guest owns (held configuration); it must be down. */
+void guest_free(struct guest *g);
 
 #endif

@@ -257,10 +257,13 @@ static void vd_on_signal(struct dloop_watch *w, u32 events)
 	case SIGQUIT:
 		vd_cut_all(vd, "SIGQUIT");
 		break;
-	case SIGHUP:
-		log_info("SIGHUP ignored (reloading the configuration is yet "
-			 "to come)");
+	case SIGHUP: {
+		char err[1024];
+
+		/* A refusal is logged and written as a `reload` event. */
+		vd_reload(vd, "SIGHUP", NULL, err, sizeof(err));
 		break;
+	}
 	}
 }
 
@@ -332,10 +335,7 @@ static int vd_setup(struct vd *vd)
 static void vd_teardown(struct vd *vd)
 {
 	struct json_object *f = json_object_new_object();
-	int i;
 
-	for (i = 0; vd->guests && i < vd->nr; i++)
-		guest_release(&vd->guests[i]);
 	ctlsock_close(vd->sock);
 	vd->sock = NULL;
 	json_object_object_add(f, "code", json_object_new_int(vd->exit_code));
@@ -343,8 +343,8 @@ static void vd_teardown(struct vd *vd)
 	evfile_close(&vd->ev);
 	if (vd->sig_fd >= 0)
 		close(vd->sig_fd);
+	vd_free_guests(vd);
 	dloop_free(&vd->loop);
-	free(vd->guests);
 	config_free(&vd->cfg);
 }
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -55,6 +56,9 @@ static void spawn_child(const struct spawn *s, int pipe_fd)
 		spawn_fail(pipe_fd, 2);
 	if (s->cwd && chdir(s->cwd))
 		spawn_fail(pipe_fd, 3);
+	/* vesseld is single-threaded: putenv after fork is safe here. */
+	for (char *const *e = s->env; e && *e; e++)
+		putenv(*e);
 	/* vesseld's own fds (sockets, pidfds, epoll) are not the guest's. */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (strchr(s->argv[0], '/'))

@@ -19,6 +19,7 @@ struct spawn {
 		*argv; /* argv[0]: a path, or a name looked up in PATH */
 	const char *cwd; /* the child's working directory */
 	const char *log; /* stdout and stderr, appended (created 0600) */
+	char *const *env; /* NAME=VALUE added to its environment; NULL: none */
 };
 
 /*
