@@ -68,6 +68,8 @@ int cmd_daemon_restart(const struct ctl *ctl);
 int cmd_daemon_forward(const struct ctl *ctl);
 int cmd_shutdown(const struct ctl *ctl);
 int cmd_reload(const struct ctl *ctl);
+/* cmd_console.c: the guest's serial console, interactively. */
+int cmd_console(const struct ctl *ctl);
 
 /* A status object as aligned "key: value" lines, nested keys dotted. */
 void ctl_print_status(struct json_object *st);

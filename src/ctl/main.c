@@ -63,6 +63,10 @@ static const struct ctl_cmd ctl_daemon_cmds[] = {
 	  0, 0, cmd_reload },
 	{ "events", "stream vesseld's events (every guest's transitions)", 0, 0,
 	  cmd_events },
+	{ "console",
+	  "NAME: attach to the guest's serial console (Ctrl-] "
+	  "detaches)",
+	  0, 1, cmd_console },
 	{ NULL, NULL, 0, 0, NULL },
 };
 

@@ -391,6 +391,33 @@ static char *cmd_events(struct ctlsock_client *cl, struct guest *g)
 	return NULL;
 }
 
+/*
+ * The connection becomes the guest's console (console.h): the "ok" (with
+ * the guest), then bytes both ways until the client hangs up. The client
+ * sends nothing before it has the reply.
+ */
+static char *cmd_console(struct ctlsock_client *cl, struct guest *g)
+{
+	char err[160], *ok;
+	int fd = cl->w.fd;
+
+	if (!console_can_attach(&g->con, err, sizeof(err)))
+		return proto_reply_error("%s", err);
+	ok = ctlsock_ok(ctlsock_members("guest", guest_json(g)));
+	if (!ok || send(fd, ok, strlen(ok), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		free(ok);
+		ctlsock_drop(cl);
+		return NULL;
+	}
+	free(ok);
+	/* The slot lets go of the fd without closing it. */
+	dloop_unwatch(&cl->s->vd->loop, &cl->w);
+	cl->w.fd = -1;
+	cl->len = 0;
+	console_attach(&g->con, fd);
+	return NULL;
+}
+
 static char *cmd_help(struct ctlsock_client *cl, struct guest *g)
 {
 	struct json_object *o = json_object_new_object();
@@ -429,6 +456,9 @@ static const struct ctlsock_cmd ctlsock_cmds[] = {
 	  false, cmd_reload },
 	{ "events", "stream vesseld's events as JSON lines", false,
 	  cmd_events },
+	{ "console",
+	  "NAME: attach to its console: after the reply, bytes both ways", true,
+	  cmd_console },
 	{ "help", "the commands, with a line each", false, cmd_help },
 	{ NULL, NULL, false, NULL },
 };

@@ -43,6 +43,13 @@ int dloop_watch(struct dloop *l, struct dloop_watch *w, u32 events)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
 }
 
+int dloop_rewatch(struct dloop *l, struct dloop_watch *w, u32 events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
+}
+
 void dloop_unwatch(struct dloop *l, struct dloop_watch *w)
 {
 	if (w->fd >= 0)

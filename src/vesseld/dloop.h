@@ -40,6 +40,8 @@ void dloop_free(struct dloop *l);
 
 /* Call w->ready whenever w->fd has one of @events; 0 or -errno. */
 int dloop_watch(struct dloop *l, struct dloop_watch *w, u32 events);
+/* Change the events @w is watched for; 0 or -errno. */
+int dloop_rewatch(struct dloop *l, struct dloop_watch *w, u32 events);
 /* Stop watching (before closing the fd); a no-op for an fd not watched. */
 void dloop_unwatch(struct dloop *l, struct dloop_watch *w);
 

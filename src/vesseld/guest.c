@@ -114,12 +114,12 @@ int guest_init(struct guest *g, struct vd *vd, const struct config_guest *cfg)
 	    guest_path(g->ctl, sizeof(g->ctl), g->dir, "", "ctl.sock") ||
 	    guest_path(g->events, sizeof(g->events), g->dir, "",
 		       "events.jsonl") ||
-	    guest_path(g->serial, sizeof(g->serial), g->dir,
-		       "file:", "console.log") ||
 	    guest_path(g->log, sizeof(g->log), g->dir, "", "vessel.log") ||
 	    guest_path(g->state_file, sizeof(g->state_file), g->dir, "",
-		       "state.json"))
+		       "state.json") ||
+	    console_init(&g->con, g, g->dir))
 		return -ENAMETOOLONG;
+	console_serial_opt(&g->con, g->serial, sizeof(g->serial));
 	if (mkdir(g->dir, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
@@ -215,6 +215,7 @@ void guest_free(struct guest *g)
 {
 	guest_release(g);
 	guest_hook_release(g);
+	console_release(&g->con);
 	g->next_cfg = NULL;
 	if (g->held) {
 		config_guest_free(g->held);
@@ -271,6 +272,7 @@ static int guest_spawn(struct guest *g, const char *by)
 	g->stopping = g->stop_pending = false;
 	g->escalation = 0;
 	guest_set(g, GUEST_STARTING);
+	console_connect(&g->con);
 	dloop_timer_arm(&g->vd->loop, &g->timer, GUEST_UP_POLL_MS);
 	f = fields_new();
 	field_int(f, "pid", pid);
@@ -602,6 +604,7 @@ static void guest_on_exit(struct guest *g, const struct policy_exit *e)
 	struct json_object *f = fields_new();
 	pid_t pid = g->pid;
 
+	console_vessel_gone(&g->con); /* its last words, before the exit */
 	field_int(f, "pid", g->pid);
 	field_exit(f, e);
 	field_secs(f, "run", run_ms);
@@ -671,6 +674,7 @@ void guest_take(struct guest *g, pid_t pid, int pidfd, u64 since_ms)
 	g->stopping = g->stop_pending = false;
 	g->escalation = 0;
 	guest_set(g, GUEST_STARTING);
+	console_connect(&g->con);
 	field_int(f, "pid", pid);
 	field_secs(f, "uptime", guest_now() - since_ms);
 	guest_emit(g, "adopted", f);

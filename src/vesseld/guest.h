@@ -23,6 +23,7 @@
 
 #include "backoff.h"
 #include "config.h"
+#include "console.h"
 #include "dloop.h"
 #include "policy.h"
 
@@ -112,10 +113,11 @@ struct guest {
 	char dir[PATH_MAX]; /* RUN/NAME */
 	char ctl[GUEST_SOCK_MAX]; /* RUN/NAME/ctl.sock */
 	char events[PATH_MAX]; /* RUN/NAME/events.jsonl */
-	char serial[PATH_MAX]; /* file:RUN/NAME/console.log */
+	char serial[PATH_MAX]; /* unix:RUN/NAME/console.sock */
 	char log[PATH_MAX]; /* RUN/NAME/vessel.log: vessel's stderr */
 	char state_file[PATH_MAX]; /* RUN/NAME/state.json: vessel --state */
 	bool adopted; /* the vessel is an earlier vesseld's child, not ours */
+	struct console con; /* its console socket and log (console.h) */
 
 	bool autostart_due; /* the autostart walk (daemon.c) is to start it */
 	/*

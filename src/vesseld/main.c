@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/conf.h"
 #include "../common/log.h"
+#include "console.h"
 #include "ctlsock.h"
 #include "daemon.h"
 
@@ -41,6 +43,8 @@ static void vd_usage(FILE *f)
 	fprintf(f,
 		"Usage: vesseld [--config-dir DIR] [--run-dir DIR] "
 		"[--vessel PATH] [--foreground]\n"
+		"               [--console-log-size SIZE] "
+		"[--console-log-keep N]\n"
 		"Start the guests of DIR/NAME.conf in their order, restart "
 		"them by their policy,\nand stop them all in order on SIGTERM "
 		"or `vesselctl shutdown`.\n\n"
@@ -50,6 +54,10 @@ static void vd_usage(FILE *f)
 		"  --vessel PATH     the vessel program (default: beside "
 		"vesseld, else from PATH)\n"
 		"  --foreground      do not detach; log to stderr\n"
+		"  --console-log-size SIZE  rotate a guest's console.log at "
+		"SIZE (default 1M)\n"
+		"  --console-log-keep N     rotated logs kept, console.log.1 "
+		"to .N (default 3)\n"
 		"  -h, --help        print this help\n"
 		"  --version         print the version\n\n"
 		"Signals: SIGTERM/SIGINT stop every guest (power button, "
@@ -62,7 +70,28 @@ static void vd_usage(FILE *f)
 		CONFIG_DIR_DEFAULT, VESSELD_RUN_DIR);
 }
 
-enum { OPT_VERSION = 256 };
+enum { OPT_VERSION = 256, OPT_LOG_SIZE, OPT_LOG_KEEP };
+
+/* --console-log-size and --console-log-keep; false when bad. */
+static bool vd_console_opt(int opt, const char *arg)
+{
+	static u64 size = CONSOLE_LOG_MAX_DEFAULT;
+	static unsigned int keep = CONSOLE_LOG_KEEP_DEFAULT;
+	u64 v;
+
+	if (conf_parse_size(arg, &v) || (opt == OPT_LOG_SIZE && !v) ||
+	    (opt == OPT_LOG_KEEP && v > CONSOLE_LOG_KEEP_MAX)) {
+		fprintf(stderr, "vesseld: --console-log-%s: bad value '%s'\n",
+			opt == OPT_LOG_SIZE ? "size" : "keep", arg);
+		return false;
+	}
+	if (opt == OPT_LOG_SIZE)
+		size = v;
+	else
+		keep = v;
+	console_set_log_limits(size, keep);
+	return true;
+}
 
 /* -1 to go on, or an exit code. */
 static int vd_parse_opts(struct vd_opts *o, int argc, char **argv)
@@ -74,6 +103,8 @@ static int vd_parse_opts(struct vd_opts *o, int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "console-log-size", required_argument, NULL, OPT_LOG_SIZE },
+		{ "console-log-keep", required_argument, NULL, OPT_LOG_KEEP },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -98,6 +129,11 @@ static int vd_parse_opts(struct vd_opts *o, int argc, char **argv)
 		case OPT_VERSION:
 			printf("vesseld %s\n", VESSEL_VERSION);
 			return 0;
+		case OPT_LOG_SIZE:
+		case OPT_LOG_KEEP:
+			if (!vd_console_opt(c, optarg))
+				return VD_EXIT_USAGE;
+			break;
 		default:
 			fprintf(stderr, "Try 'vesseld --help'.\n");
 			return VD_EXIT_USAGE;
