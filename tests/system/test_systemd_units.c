@@ -31,7 +31,7 @@
 
 struct units_test {
 	char dir[64]; /* $TMPDIR/vessel-units-XXXXXX */
-	char vessel[PATH_MAX], vesseld[PATH_MAX];
+	char vessel[PATH_MAX], vesseld[PATH_MAX], vesselctl[PATH_MAX];
 };
 
 static const char *vesseld_path(void)
@@ -51,7 +51,8 @@ static int setup(void **state)
 	snprintf(t->dir, sizeof(t->dir), "%s/vessel-units-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(t->dir) || !realpath(vessel_path(), t->vessel) ||
-	    !realpath(vesseld_path(), t->vesseld)) {
+	    !realpath(vesseld_path(), t->vesseld) ||
+	    !realpath(vesselctl_path(), t->vesselctl)) {
 		free(t);
 		return -1;
 	}
@@ -117,14 +118,16 @@ static void unit_copy(struct units_test *t, const char *name, const char *from,
 		      const char *to, char *out, size_t size)
 {
 	char text[UNIT_MAX], src[128], vesseld[PATH_MAX + 1],
-		vessel[PATH_MAX + 1];
+		vessel[PATH_MAX + 1], vesselctl[PATH_MAX + 1];
 
 	snprintf(src, sizeof(src), "%s/%s", UNIT_DIR, name);
 	read_file(src, text, sizeof(text));
 	snprintf(vesseld, sizeof(vesseld), "%s ", t->vesseld);
 	snprintf(vessel, sizeof(vessel), "%s ", t->vessel);
+	snprintf(vesselctl, sizeof(vesselctl), "%s ", t->vesselctl);
 	replace_all(text, sizeof(text), "/usr/sbin/vesseld ", vesseld);
 	replace_all(text, sizeof(text), "/usr/bin/vessel ", vessel);
+	replace_all(text, sizeof(text), "/usr/bin/vesselctl ", vesselctl);
 	if (from)
 		replace_all(text, sizeof(text), from, to);
 	snprintf(out, size, "%s/%s", t->dir, name);
