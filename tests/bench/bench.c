@@ -8,7 +8,9 @@
  *   - a stop request to exit: the power button, the power cut (stop.c),
  *   - the watchdog's expiry after the last kick, against its timeout (wdt.c),
  *   - doorbell round trips on the ivshmem model, host <-> guest and
- *     guest <-> guest (doorbell.c; q35 only).
+ *     guest <-> guest (doorbell.c; q35 only),
+ *   - vesseld with 20 and 50 guests: up, idle, host shutdown, and its
+ *     overhead per restart (density.c; vessel only).
  * Runs are interleaved (vessel, q35, microvm, vessel, ...) so that drift
  * on the host hits every VMM alike. The bench reports; it never fails a
  * build because a target is missed (tests judge, not benchmarks).
@@ -17,7 +19,8 @@
  * VMM, default 10), BENCH_MEM_RUNS (memory runs, default 3),
  * BENCH_TIMEOUT (seconds per run, default 30), BENCH_DOORBELL_ROUNDS
  * (round trips per doorbell figure, default 10000), BENCH_ONLY=doorbell
- * (that part alone).
+ * or density (that part alone); VESSELD, VESSELCTL and BENCH_DENSITY,
+ * BENCH_DENSITY_RUNS, BENCH_IDLE, BENCH_RESTARTS for density.c.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -1023,6 +1026,7 @@ int main(void)
 {
 	const char *only = getenv("BENCH_ONLY");
 	bool doorbell_only = only && !strcmp(only, "doorbell");
+	bool density_only = only && !strcmp(only, "density");
 	struct bench b;
 	int i;
 
@@ -1030,7 +1034,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_init(&b);
-	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit, watchdog expiry, doorbell latency; guest %s, 1 vCPU, %s\n",
+	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit, watchdog expiry, doorbell latency, vesseld density and restart overhead; guest %s, 1 vCPU, %s\n",
 	       GUEST_MEM_ARG, b.probe);
 	print_host();
 	print_version("vessel:", b.vessel);
@@ -1039,6 +1043,10 @@ int main(void)
 		printf("bench: cannot read the probe %s: %s\n", b.probe,
 		       strerror(errno));
 		return 1;
+	}
+	if (density_only) {
+		density_run(&b);
+		return 0;
 	}
 	if (doorbell_only)
 		snprintf(b.vmm[2].off, sizeof(b.vmm[2].off),
@@ -1051,6 +1059,8 @@ int main(void)
 	else
 		bench_vm_parts(&b);
 	doorbell_print(&b);
+	if (!doorbell_only)
+		density_run(&b);
 	print_notes(&b);
 	if (!doorbell_only)
 		print_samples(&b);

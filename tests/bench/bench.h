@@ -6,8 +6,9 @@
  * make bench: the process machinery (struct run: one VMM process, its
  * console and its event lines timed on the bench's clock), statistics
  * and table cells shared by bench.c (boot, S5, memory), stop.c (the
- * power button and the power cut), wdt.c (watchdog expiry) and
- * doorbell.c (shared-memory doorbell latency).
+ * power button and the power cut), wdt.c (watchdog expiry),
+ * doorbell.c (shared-memory doorbell latency) and density.c (vesseld
+ * with many guests).
  */
 
 #include <stdbool.h>
@@ -179,5 +180,10 @@ void wdt_print(struct bench *b);
 /* doorbell.c: the doorbell round trips, vessel and QEMU q35; the table. */
 void doorbell_run(struct bench *b);
 void doorbell_print(struct bench *b);
+/*
+ * density.c: vesseld with 20 and 50 guests (up, idle, host shutdown) and
+ * its overhead per restart; runs and prints its own tables.
+ */
+void density_run(const struct bench *b);
 
 #endif
