@@ -22,6 +22,7 @@ static const char *const request_names[] = {
 	[LIFECYCLE_REQ_NONE] = "none",
 	[LIFECYCLE_REQ_POWEROFF] = "poweroff",
 	[LIFECYCLE_REQ_REBOOT] = "reboot",
+	[LIFECYCLE_REQ_PEER_DOWN] = "peer-shutting-down",
 };
 
 static void put16(u8 *p, u16 v)
@@ -81,6 +82,8 @@ void lifecycle_encode(const struct lifecycle_hdr *h, u8 *buf)
 	put32(buf + LIFECYCLE_OFF_HOST_SEQ, h->host_seq);
 	put32(buf + LIFECYCLE_OFF_GUEST_ACK, h->guest_ack);
 	put64(buf + LIFECYCLE_OFF_GUEST_TIME, h->guest_time_ns);
+	memcpy(buf + LIFECYCLE_OFF_PEER_NAME, h->peer_name,
+	       strnlen(h->peer_name, LIFECYCLE_PEER_NAME_LEN));
 }
 
 void lifecycle_decode(struct lifecycle_hdr *h, const u8 *buf)
@@ -96,6 +99,10 @@ void lifecycle_decode(struct lifecycle_hdr *h, const u8 *buf)
 	h->host_seq = get32(buf + LIFECYCLE_OFF_HOST_SEQ);
 	h->guest_ack = get32(buf + LIFECYCLE_OFF_GUEST_ACK);
 	h->guest_time_ns = get64(buf + LIFECYCLE_OFF_GUEST_TIME);
+	/* The other side's bytes: never trusted to hold a NUL. */
+	memset(h->peer_name, 0, sizeof(h->peer_name));
+	memcpy(h->peer_name, buf + LIFECYCLE_OFF_PEER_NAME,
+	       LIFECYCLE_PEER_NAME_LEN);
 }
 
 static bool all_zero(const u8 *buf, size_t len)
@@ -172,6 +179,8 @@ enum lifecycle_owner lifecycle_field_owner(unsigned off)
 		return LIFECYCLE_OWNER_SETUP;
 	if (off >= LIFECYCLE_OFF_RESERVED)
 		return LIFECYCLE_OWNER_NONE;
+	if (off >= LIFECYCLE_OFF_PEER_NAME)
+		return LIFECYCLE_OWNER_HOST;
 	if (off >= LIFECYCLE_OFF_HOST_ACK && off < LIFECYCLE_OFF_GUEST_ACK)
 		return LIFECYCLE_OWNER_HOST;
 	return LIFECYCLE_OWNER_GUEST;
@@ -258,6 +267,19 @@ u32 lifecycle_request(struct lifecycle_hdr *h, u32 req)
 	h->host_request = req;
 	h->host_seq = lifecycle_seq_next(h->host_seq);
 	return h->host_seq;
+}
+
+int lifecycle_request_peer_down(struct lifecycle_hdr *h, const char *peer,
+				u32 *seq)
+{
+	size_t len = strlen(peer);
+
+	if (!len || len > LIFECYCLE_PEER_NAME_LEN)
+		return -EINVAL;
+	memset(h->peer_name, 0, sizeof(h->peer_name));
+	memcpy(h->peer_name, peer, len);
+	*seq = lifecycle_request(h, LIFECYCLE_REQ_PEER_DOWN);
+	return 0;
 }
 
 bool lifecycle_taken(const struct lifecycle_hdr *h, u32 seq)

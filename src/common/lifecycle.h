@@ -23,7 +23,7 @@
 #define LIFECYCLE_MAGIC 0x59434c56u
 /* Incompatible layout changes bump the major; compatible additions the minor. */
 #define LIFECYCLE_MAJOR 1
-#define LIFECYCLE_MINOR 0
+#define LIFECYCLE_MINOR 1
 /* Version 1 is 64 bytes; later minors may say more (and are read as 64). */
 #define LIFECYCLE_HDR_SIZE 64
 
@@ -40,8 +40,12 @@ enum lifecycle_off {
 	LIFECYCLE_OFF_HOST_SEQ = 24, /* u32, host; written last */
 	LIFECYCLE_OFF_GUEST_ACK = 28, /* u32, guest */
 	LIFECYCLE_OFF_GUEST_TIME = 32, /* u64, guest */
-	LIFECYCLE_OFF_RESERVED = 40, /* to 64: zero when written, not read */
+	LIFECYCLE_OFF_PEER_NAME = 40, /* 16 bytes, host (minor 1) */
+	LIFECYCLE_OFF_RESERVED = 56, /* to 64: zero when written, not read */
 };
+
+/* The peer's name with peer-shutting-down: NUL-padded, not terminated. */
+#define LIFECYCLE_PEER_NAME_LEN 16
 
 enum lifecycle_state {
 	LIFECYCLE_UNKNOWN = 0,
@@ -55,6 +59,8 @@ enum lifecycle_request {
 	LIFECYCLE_REQ_NONE = 0,
 	LIFECYCLE_REQ_POWEROFF = 1,
 	LIFECYCLE_REQ_REBOOT = 2,
+	/* minor 1: a guest sharing a device goes down; peer_name says who */
+	LIFECYCLE_REQ_PEER_DOWN = 3,
 };
 
 /* Who stores a field: the host sets the header up, then each side its own. */
@@ -78,6 +84,12 @@ struct lifecycle_hdr {
 	u32 host_seq; /* bumped with each request; 0: never requested */
 	u32 guest_ack; /* the host_seq the guest took */
 	u64 guest_time_ns; /* guest CLOCK_REALTIME at the state write */
+	/*
+	 * With LIFECYCLE_REQ_PEER_DOWN; NUL-terminated here, "" otherwise.
+	 * 24 bytes: a NUL past the 16, and no padding in the struct (tests
+	 * compare it whole).
+	 */
+	char peer_name[LIFECYCLE_PEER_NAME_LEN + 8];
 };
 
 /* A fresh header of this version: magic, version, size; the rest zero. */
@@ -138,6 +150,14 @@ void lifecycle_take(struct lifecycle_hdr *h);
  */
 void lifecycle_host_ack(struct lifecycle_hdr *h, u32 seq);
 u32 lifecycle_request(struct lifecycle_hdr *h, u32 req);
+
+/*
+ * LIFECYCLE_REQ_PEER_DOWN for the guest @peer (1 to 16 bytes): the name,
+ * then the request; -EINVAL for a name that does not fit. The host stores
+ * peer_name before host_request and host_seq.
+ */
+int lifecycle_request_peer_down(struct lifecycle_hdr *h, const char *peer,
+				u32 *seq);
 bool lifecycle_taken(const struct lifecycle_hdr *h, u32 seq);
 
 #endif

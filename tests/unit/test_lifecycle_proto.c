@@ -35,7 +35,7 @@ static void test_layout(void **state)
 {
 	static const u8 want[LIFECYCLE_HDR_SIZE] = {
 		'V',  'L',  'C',  'Y',
-		1,    0,    64,	  0, /* magic, version 1.0, size */
+		1,    1,    64,	  0, /* magic, version 1.1, size */
 		2,    0,    0,	  0,
 		0x44, 0x33, 0x22, 0x11, /* state, guest_seq */
 		0x88, 0x77, 0x66, 0x55,
@@ -52,8 +52,8 @@ static void test_layout(void **state)
 	memset(buf, 0xa5, sizeof(buf));
 	lifecycle_encode(&h, buf);
 	assert_memory_equal(buf, want, sizeof(want));
-	/* The u16 "version" of the design is major | minor << 8 = 1. */
-	assert_int_equal(buf[4] | buf[5] << 8, 1);
+	/* The u16 "version" is major | minor << 8: 1.0 was 1, 1.1 is 0x101. */
+	assert_int_equal(buf[4] | buf[5] << 8, 0x101);
 }
 
 static void test_round_trip(void **state)
@@ -68,8 +68,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(
 		lifecycle_check(buf, sizeof(buf), &back, why, sizeof(why)), 0);
 	assert_memory_equal(&back, &h, sizeof(h));
-	/* All ones in every word survive too. */
+	/* All ones in every word survive too (the name's 16 bytes). */
 	memset(&h, 0xff, sizeof(h));
+	memset(h.peer_name + LIFECYCLE_PEER_NAME_LEN, 0,
+	       sizeof(h.peer_name) - LIFECYCLE_PEER_NAME_LEN);
 	lifecycle_encode(&h, buf);
 	lifecycle_decode(&back, buf);
 	assert_memory_equal(&back, &h, sizeof(h));
@@ -79,7 +81,7 @@ static void test_round_trip(void **state)
 	lifecycle_decode(&back, buf);
 	assert_int_equal(back.magic, LIFECYCLE_MAGIC);
 	assert_int_equal(back.major, 1);
-	assert_int_equal(back.minor, 0);
+	assert_int_equal(back.minor, 1);
 	assert_int_equal(back.hdr_size, 64);
 	assert_int_equal(back.guest_seq, 0);
 	assert_int_equal(back.host_seq, 0);
@@ -134,7 +136,7 @@ static void test_bad_fields(void **state)
 	assert_int_equal(check(buf, sizeof(buf), why), -EPROTONOSUPPORT);
 	assert_string_equal(
 		why,
-		"lifecycle version 2.7: major 2 is unknown here (this side speaks 1.0)");
+		"lifecycle version 2.7: major 2 is unknown here (this side speaks 1.1)");
 	/* Header size under 64, zero, and past the region. */
 	static const u16 small[] = { 0, 1, 8, 40, 63 };
 	for (size_t i = 0; i < ARRAY_SIZE(small); i++) {
@@ -178,7 +180,46 @@ static void test_later_minor(void **state)
 		assert_int_equal(buf[i], 0);
 	/* A state or request number from a later minor has no name here. */
 	assert_null(lifecycle_state_name(5));
-	assert_null(lifecycle_request_name(3));
+	assert_null(lifecycle_request_name(4));
+}
+
+/* minor 1: peer-shutting-down carries the peer's name at offset 40. */
+static void test_peer_down(void **state)
+{
+	struct lifecycle_hdr h, back;
+	u8 buf[LIFECYCLE_HDR_SIZE];
+	u32 seq = 0;
+
+	(void)state;
+	lifecycle_init(&h);
+	assert_int_equal(lifecycle_request_peer_down(&h, "", &seq), -EINVAL);
+	assert_int_equal(
+		lifecycle_request_peer_down(&h, "seventeen-bytes-x", &seq),
+		-EINVAL);
+	assert_int_equal(h.host_seq, 0);
+	assert_int_equal(lifecycle_request_peer_down(&h, "db", &seq), 0);
+	assert_int_equal(seq, 1);
+	assert_int_equal(h.host_request, LIFECYCLE_REQ_PEER_DOWN);
+	lifecycle_encode(&h, buf);
+	assert_memory_equal(buf + 40, "db\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(buf[20], 3);
+	lifecycle_decode(&back, buf);
+	assert_string_equal(back.peer_name, "db");
+	/* A full 16-byte name has no NUL in the header; decoding adds one. */
+	assert_int_equal(
+		lifecycle_request_peer_down(&h, "sixteen-bytes-xx", &seq), 0);
+	assert_int_equal(seq, 2);
+	lifecycle_encode(&h, buf);
+	assert_memory_equal(buf + 40, "sixteen-bytes-xx", 16);
+	for (int i = 56; i < 64; i++)
+		assert_int_equal(buf[i], 0);
+	memset(buf + 56, 0x77, 8); /* a later minor's bytes stay unread */
+	lifecycle_decode(&back, buf);
+	assert_string_equal(back.peer_name, "sixteen-bytes-xx");
+	/* A shorter name after a longer one leaves no tail behind. */
+	assert_int_equal(lifecycle_request_peer_down(&h, "a", &seq), 0);
+	lifecycle_encode(&h, buf);
+	assert_memory_equal(buf + 40, "a\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
 }
 
 static void test_owners(void **state)
@@ -196,7 +237,10 @@ static void test_owners(void **state)
 	for (unsigned off = 28; off < 40; off++)
 		assert_int_equal(lifecycle_field_owner(off),
 				 LIFECYCLE_OWNER_GUEST);
-	for (unsigned off = 40; off < 4096; off++)
+	for (unsigned off = 40; off < 56; off++)
+		assert_int_equal(lifecycle_field_owner(off),
+				 LIFECYCLE_OWNER_HOST);
+	for (unsigned off = 56; off < 4096; off++)
 		assert_int_equal(lifecycle_field_owner(off),
 				 LIFECYCLE_OWNER_NONE);
 }
@@ -206,7 +250,8 @@ static void test_names(void **state)
 	static const char *const states[] = { "unknown", "running",
 					      "shutting-down", "rebooting",
 					      "halted" };
-	static const char *const reqs[] = { "none", "poweroff", "reboot" };
+	static const char *const reqs[] = { "none", "poweroff", "reboot",
+					    "peer-shutting-down" };
 
 	(void)state;
 	for (u32 i = 0; i < ARRAY_SIZE(states); i++) {
@@ -219,6 +264,7 @@ static void test_names(void **state)
 	}
 	assert_int_equal(LIFECYCLE_HALTED, 4);
 	assert_int_equal(LIFECYCLE_REQ_REBOOT, 2);
+	assert_int_equal(LIFECYCLE_REQ_PEER_DOWN, 3);
 	assert_null(lifecycle_state_name(0xffffffff));
 	assert_null(lifecycle_request_name(0x80000000));
 	assert_int_equal(lifecycle_state_parse("shutting_down"), -EINVAL);
@@ -302,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_later_minor),
+		cmocka_unit_test(test_peer_down),
 		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_seq_wrap),
