@@ -8,6 +8,7 @@
  * device's interrupts from userspace, so it polls the header.
  * docs/lifecycle.md is the contract and the man page.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -187,6 +188,28 @@ static int cmd_notify(const struct vg_args *a, u64 start)
 	return ret;
 }
 
+/*
+ * "peer-shutting-down NAME" for request 3: a script reads the name as a
+ * word, so the host's bytes are shown only as far as they are a name.
+ */
+static void print_request(const struct lifecycle_hdr *h, const char *name)
+{
+	size_t i;
+
+	printf("%s", name);
+	if (h->host_request == LIFECYCLE_REQ_PEER_DOWN) {
+		putchar(' ');
+		for (i = 0; h->peer_name[i]; i++)
+			putchar(isalnum((unsigned char)h->peer_name[i]) ||
+						strchr("._-", h->peer_name[i]) ?
+					h->peer_name[i] :
+					'?');
+		if (!i)
+			putchar('?');
+	}
+	putchar('\n');
+}
+
 /* Take the pending request @req: guest_ack = host_seq, then ring. */
 static void take_request(const struct vg_args *a, struct vg_conn *c,
 			 struct lifecycle_hdr *h, u8 *buf)
@@ -220,7 +243,7 @@ static int cmd_wait_request(const struct vg_args *a, u64 start)
 
 			if (req != LIFECYCLE_REQ_NONE && name) {
 				take_request(a, &c, &h, buf);
-				printf("%s\n", name);
+				print_request(&h, name);
 				break;
 			}
 			if (req == LIFECYCLE_REQ_NONE) {

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/lifecycle.h"
 #include "../common/log.h"
 #include "../common/proto.h"
 #include "loop.h"
@@ -55,6 +56,8 @@ struct control_cmd {
 	const char *help;
 	/* Returns the reply line (malloc'd) or NULL for "already answered". */
 	char *(*run)(struct control_client *cl);
+	/* Instead of run, for a command that takes one argument. */
+	char *(*run_arg)(struct control_client *cl, const char *arg);
 };
 
 static const struct control_cmd control_cmds[];
@@ -139,13 +142,17 @@ static char *control_resume(struct control_client *cl)
 				   cl->c->ops->resume(cl->c->ctx, CONTROL_BY));
 }
 
-static char *control_request(struct control_client *cl, const char *what)
+static char *control_request(struct control_client *cl, const char *what,
+			     const char *arg)
 {
-	int ret = cl->c->ops->request(cl->c->ctx, what);
+	int ret = cl->c->ops->request(cl->c->ctx, what, arg);
 
 	if (ret == -ENODEV)
 		return proto_reply_error(
 			"the guest has no lifecycle region (shmem name=lifecycle)");
+	if (ret == -EINVAL && arg)
+		return proto_reply_error("a peer's name is 1 to %d bytes: '%s'",
+					 LIFECYCLE_PEER_NAME_LEN, arg);
 	if (ret)
 		return proto_reply_error("cannot ask the guest: %s",
 					 strerror(-ret));
@@ -154,12 +161,19 @@ static char *control_request(struct control_client *cl, const char *what)
 
 static char *control_request_poweroff(struct control_client *cl)
 {
-	return control_request(cl, "poweroff");
+	return control_request(cl, "poweroff", NULL);
 }
 
 static char *control_request_reboot(struct control_client *cl)
 {
-	return control_request(cl, "reboot");
+	return control_request(cl, "reboot", NULL);
+}
+
+/* vesseld: the guest @arg, which shares a device with ours, goes down. */
+static char *control_request_peer_down(struct control_client *cl,
+				       const char *arg)
+{
+	return control_request(cl, "peer-shutting-down", arg);
 }
 
 static char *control_status(struct control_client *cl)
@@ -202,21 +216,29 @@ static char *control_help(struct control_client *cl)
 }
 
 static const struct control_cmd control_cmds[] = {
-	{ "power-button", "press the ACPI power button", control_power_button },
-	{ "terminate", "stop the guest now (exit 35)", control_terminate },
+	{ "power-button", "press the ACPI power button", control_power_button,
+	  NULL },
+	{ "terminate", "stop the guest now (exit 35)", control_terminate,
+	  NULL },
 	{ "power-cut", "cut the power: stop at once (exit 3)",
-	  control_power_cut },
-	{ "pause", "stop the vCPUs; the guest stays in memory", control_pause },
-	{ "resume", "let a paused guest run again", control_resume },
+	  control_power_cut, NULL },
+	{ "pause", "stop the vCPUs; the guest stays in memory", control_pause,
+	  NULL },
+	{ "resume", "let a paused guest run again", control_resume, NULL },
 	{ "request-poweroff",
 	  "ask the guest to power off (lifecycle protocol; it decides)",
-	  control_request_poweroff },
+	  control_request_poweroff, NULL },
 	{ "request-reboot", "ask the guest to reboot (lifecycle protocol)",
-	  control_request_reboot },
-	{ "status", "the VM's state as a JSON object", control_status },
-	{ "events", "stream lifecycle events as JSON lines", control_events },
-	{ "help", "the commands, with a line each", control_help },
-	{ NULL, NULL, NULL },
+	  control_request_reboot, NULL },
+	{ "request-peer-down",
+	  "NAME: tell the guest that NAME, which shares a device with it, goes "
+	  "down (lifecycle protocol)",
+	  NULL, control_request_peer_down },
+	{ "status", "the VM's state as a JSON object", control_status, NULL },
+	{ "events", "stream lifecycle events as JSON lines", control_events,
+	  NULL },
+	{ "help", "the commands, with a line each", control_help, NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 /* Answer the request of @len bytes in cl->buf. */
@@ -236,8 +258,13 @@ static void control_serve(struct control_client *cl, size_t len)
 			break;
 	if (!cmd->name)
 		reply = proto_reply_error("unknown command '%s'", req.cmd);
-	else if (req.argc)
-		reply = proto_reply_error("%s takes no arguments", req.cmd);
+	else if (req.argc != (cmd->run_arg ? 1 : 0))
+		reply = proto_reply_error(cmd->run_arg ?
+						  "%s takes one argument" :
+						  "%s takes no arguments",
+					  req.cmd);
+	else if (cmd->run_arg)
+		reply = cmd->run_arg(cl, req.argv[0]);
 	else
 		reply = cmd->run(cl);
 	if (reply)

@@ -23,8 +23,11 @@ struct control_ops {
 	/* Pause / resume the guest: 0, -EALREADY, or -ESRCH (stopping). */
 	int (*pause)(void *ctx, const char *by);
 	int (*resume)(void *ctx, const char *by);
-	/* Ask the guest to "poweroff"/"reboot" (lifecycle protocol). */
-	int (*request)(void *ctx, const char *what);
+	/*
+	 * Ask the guest to "poweroff"/"reboot", or tell it of a peer going
+	 * down ("peer-shutting-down", @arg its name); lifecycle protocol.
+	 */
+	int (*request)(void *ctx, const char *what, const char *arg);
 	/* A new JSON object describing the VM (the caller puts it). */
 	struct json_object *(*status)(void *ctx);
 	/* Stream events to @fd from now on; 0 or -errno. */

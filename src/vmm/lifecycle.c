@@ -325,7 +325,7 @@ static void ctl_power_cut(void *ctx, const char *by)
  * Ask the guest to power off or reboot through its lifecycle region, on
  * every device that speaks the protocol; -ENODEV when none does.
  */
-int vm_guest_request(struct vm *vm, const char *what)
+int vm_guest_request(struct vm *vm, const char *what, const char *arg)
 {
 	int i, ret = -ENODEV;
 
@@ -334,16 +334,17 @@ int vm_guest_request(struct vm *vm, const char *what)
 	for (i = 0; i < vm->nr_devs; i++) {
 		if (!vm->devs[i].dev || !vm->devs[i].type->guest_request)
 			continue;
-		ret = vm->devs[i].type->guest_request(vm->devs[i].dev, what);
+		ret = vm->devs[i].type->guest_request(vm->devs[i].dev, what,
+						      arg);
 		if (ret)
 			break;
 	}
 	return ret;
 }
 
-static int ctl_request(void *ctx, const char *what)
+static int ctl_request(void *ctx, const char *what, const char *arg)
 {
-	return vm_guest_request(ctx, what);
+	return vm_guest_request(ctx, what, arg);
 }
 
 static int ctl_pause(void *ctx, const char *by)

@@ -139,7 +139,7 @@ int vm_resume(struct vm *vm, const char *by);
  * Ask the guest to "poweroff" or "reboot" through the lifecycle protocol.
  * 0, -ENODEV (no lifecycle region), -ESRCH (stopping), -EINVAL.
  */
-int vm_guest_request(struct vm *vm, const char *what);
+int vm_guest_request(struct vm *vm, const char *what, const char *arg);
 /* An event with fields from a device (env_event_fields). Any thread. */
 void vm_note_fields(struct vm *vm, const char *type, const struct env_field *f,
 		    int n);

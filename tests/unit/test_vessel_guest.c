@@ -829,6 +829,21 @@ static void test_wait_request(void **state)
 			 VG_EXIT_TIMEOUT);
 	assert_int_equal(get32(F.data + LIFECYCLE_OFF_GUEST_ACK), 12);
 	assert_string_equal(F.stdout_text, "");
+	/* 1.1: a peer going down, with its name at offset 40; taken. */
+	memcpy(F.data + LIFECYCLE_OFF_PEER_NAME, "db-0\0\0\0\0\0\0\0\0\0\0\0\0",
+	       LIFECYCLE_PEER_NAME_LEN);
+	put32(F.data + LIFECYCLE_OFF_HOST_REQUEST, LIFECYCLE_REQ_PEER_DOWN);
+	put32(F.data + LIFECYCLE_OFF_HOST_SEQ, 13);
+	assert_int_equal(RUN("wait-request", "--timeout", "1s"), VG_EXIT_OK);
+	assert_string_equal(F.stdout_text, "peer-shutting-down db-0\n");
+	assert_int_equal(get32(F.data + LIFECYCLE_OFF_GUEST_ACK), 13);
+	/* All 16 bytes, no NUL; a byte that is not a name's shown as '?'. */
+	memcpy(F.data + LIFECYCLE_OFF_PEER_NAME, "abcdefghijklmn\n;",
+	       LIFECYCLE_PEER_NAME_LEN);
+	put32(F.data + LIFECYCLE_OFF_HOST_SEQ, 14);
+	assert_int_equal(RUN("wait-request", "--timeout", "1s"), VG_EXIT_OK);
+	assert_string_equal(F.stdout_text,
+			    "peer-shutting-down abcdefghijklmn??\n");
 }
 
 static void test_signal_detaches(void **state)

@@ -97,9 +97,11 @@ struct dev_type {
 	void (*pause)(void *dev, bool paused);
 	/*
 	 * Optional: the host asks the guest, through the lifecycle
-	 * protocol, to "poweroff" or "reboot". Main thread. 0 or -errno.
+	 * protocol, to "poweroff" or "reboot", or tells it that the guest
+	 * @arg it shares a device with goes down ("peer-shutting-down";
+	 * @arg NULL otherwise). Main thread. 0 or -errno.
 	 */
-	int (*guest_request)(void *dev, const char *what);
+	int (*guest_request)(void *dev, const char *what, const char *arg);
 };
 
 /*

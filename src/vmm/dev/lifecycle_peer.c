@@ -239,31 +239,60 @@ static void lc_on_doorbell(void *dev, int fd)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* The peer's name into bytes 40-55, one aligned word at a time. Lock held. */
+static void lc_store_peer_name(struct lc_peer *p, const struct lifecycle_hdr *h)
+{
+	u8 buf[LIFECYCLE_HDR_SIZE];
+	u32 w;
+
+	lifecycle_encode(h, buf);
+	for (unsigned off = LIFECYCLE_OFF_PEER_NAME;
+	     off < LIFECYCLE_OFF_PEER_NAME + LIFECYCLE_PEER_NAME_LEN;
+	     off += 4) {
+		memcpy(&w, buf + off, 4); /* already little-endian bytes */
+		lc_store32(p, off, w);
+	}
+}
+
 /*
- * The host asks the guest to power off or reboot (`vesselctl request`):
- * the request word, then its number, then a ring; a guest daemon
- * (vessel-guest wait-request) acts on it.
+ * The host asks the guest to power off or reboot (`vesselctl request`),
+ * or tells it that a guest it shares a device with goes down (vesseld,
+ * `request-peer-down NAME`): the name, the request word, then its
+ * number, then a ring; a guest daemon (vessel-guest wait-request) acts
+ * on it.
  */
-static int lc_guest_request(void *dev, const char *what)
+static int lc_guest_request(void *dev, const char *what, const char *arg)
 {
 	struct lc_peer *p = dev;
 	int req = lifecycle_request_parse(what);
 	struct lifecycle_hdr h;
-	struct env_field f[2];
+	struct env_field f[3];
+	int ret = 0;
 
-	if (req <= 0)
+	if (req <= 0 || (req == LIFECYCLE_REQ_PEER_DOWN) != !!arg)
 		return -EINVAL;
 	pthread_mutex_lock(&p->lock);
 	lifecycle_decode(&h, shm_data(p->r));
-	p->host_seq = lifecycle_request(&h, req);
-	lc_store32(p, LIFECYCLE_OFF_HOST_REQUEST, req);
-	lc_store32(p, LIFECYCLE_OFF_HOST_SEQ, p->host_seq);
+	if (req == LIFECYCLE_REQ_PEER_DOWN) {
+		ret = lifecycle_request_peer_down(&h, arg, &p->host_seq);
+		if (!ret)
+			lc_store_peer_name(p, &h);
+	} else {
+		p->host_seq = lifecycle_request(&h, req);
+	}
+	if (!ret) {
+		lc_store32(p, LIFECYCLE_OFF_HOST_REQUEST, req);
+		lc_store32(p, LIFECYCLE_OFF_HOST_SEQ, p->host_seq);
+	}
 	f[0] = (struct env_field){ .key = "request", .str = what };
 	f[1] = (struct env_field){ .key = "seq",
 				   .num = p->host_seq,
 				   .integer = true };
+	f[2] = (struct env_field){ .key = "peer", .str = arg };
 	pthread_mutex_unlock(&p->lock);
-	env_event_fields(p->env, "host-requested", f, 2);
+	if (ret)
+		return ret;
+	env_event_fields(p->env, "host-requested", f, arg ? 3 : 2);
 	shm_ring_all(p->r, ~0u);
 	return 0;
 }
