@@ -15,7 +15,9 @@
  * probe.test=lifecycle-daemon: a guest that obeys the host, as a Linux
  * guest running `vessel-guest wait-request` in a loop: it waits for a
  * host request, takes it (guest_ack = host_seq), announces
- * shutting-down or rebooting as above, and powers off or resets.
+ * shutting-down or rebooting as above, and powers off or resets. A
+ * peer-shutting-down request (1.1: a guest it shares a device with goes
+ * down) is taken and reported with the peer's name, and the wait goes on.
  */
 #include "shm.h"
 #include "apic.h"
@@ -42,11 +44,14 @@
 #define LC_OFF_HOST_SEQ 24
 #define LC_OFF_GUEST_ACK 28
 #define LC_OFF_GUEST_TIME_NS 32
+#define LC_OFF_PEER_NAME 40 /* 16 bytes, NUL-padded (1.1) */
+#define LC_PEER_NAME_LEN 16
 #define LC_STATE_SHUTTING_DOWN 2
 #define LC_STATE_REBOOTING 3
 #define LC_REQ_NONE 0
 #define LC_REQ_POWEROFF 1
 #define LC_REQ_REBOOT 2
+#define LC_REQ_PEER_DOWN 3
 
 #define LC_REGION "lifecycle"
 #define DEFAULT_ACK_MS 2000
@@ -253,6 +258,28 @@ static void lc_take(struct lc *l, u32 seq)
 	qnx_shm_notify(&l->c, 1u << l->host);
 }
 
+/* The peer's name from the host's bytes; what is not a name shows as '?'. */
+static void lc_peer_name(u64 data, char *name)
+{
+	u32 i, w = 0;
+	char ch;
+
+	for (i = 0; i < LC_PEER_NAME_LEN; i++) {
+		if (!(i % 4))
+			w = lc_read32(data, LC_OFF_PEER_NAME + i);
+		ch = (char)(w >> (i % 4 * 8));
+		if (!ch)
+			break;
+		name[i] = (ch >= 'a' && ch <= 'z') ||
+					  (ch >= 'A' && ch <= 'Z') ||
+					  (ch >= '0' && ch <= '9') ||
+					  ch == '-' || ch == '_' || ch == '.' ?
+				  ch :
+				  '?';
+	}
+	name[i] = '\0';
+}
+
 /*
  * Wait up to @wait_ms for a request the guest knows and take it: the
  * host's ring interrupts, the handler reads the status, the check
@@ -279,6 +306,14 @@ static u32 lc_take_request(struct lc *l, u32 wait_ms)
 				   req == LC_REQ_REBOOT ? "reboot" : "poweroff",
 				   p.seq, l->c.irqs);
 			return req;
+		}
+		if (req == LC_REQ_PEER_DOWN) {
+			char name[LC_PEER_NAME_LEN + 1];
+
+			lc_peer_name(l->c.data, name);
+			lc_take(l, p.seq);
+			probe_pass("lifecycle-peer-down", "%s", name);
+			continue;
 		}
 		if (req == LC_REQ_NONE) {
 			lc_take(l, p.seq);
