@@ -256,6 +256,43 @@ int cmd_daemon_forward(const struct ctl *ctl)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * guest-shutdown NAME STATE: what vessel's --lifecycle-hook runs under
+ * vesseld (the guest announced STATE); returns once vesseld ran the
+ * guest's hook and told its peers, so that vessel acknowledges after.
+ */
+int cmd_daemon_guest_shutdown(const struct ctl *ctl)
+{
+	struct json_object *r, *hook;
+	struct proto_reply rep;
+	struct ctl_conn conn;
+	int ret;
+
+	if (ctl->argc != 2) {
+		fprintf(stderr,
+			"vesselctl: guest-shutdown takes a guest's name and a "
+			"state\n");
+		return CTL_EXIT_USAGE;
+	}
+	ret = ctl_call(ctl, ctl->cmd, (const char *const *)ctl->argv, -1, &conn,
+		       &rep);
+	if (ret)
+		return ret;
+	ctl_conn_close(&conn);
+	r = jget(rep.obj, "guest_shutdown");
+	hook = jget(r, "hook");
+	if (ctl->json)
+		daemon_print_json(rep.obj);
+	else
+		printf("%s: %s relayed (hook: %s; told: %s)\n", ctl->argv[0],
+		       ctl->argv[1], hook ? jstr(hook, "result", "?") : "none",
+		       json_object_to_json_string_ext(jget(r, "told"),
+						      JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	proto_reply_free(&rep);
+	return CTL_EXIT_OK;
+}
+
 /* "added: a b" when the list is not empty; how many it names. */
 static size_t daemon_print_names(const char *what, struct json_object *a)
 {

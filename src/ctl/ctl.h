@@ -66,6 +66,7 @@ int cmd_daemon_start(const struct ctl *ctl);
 int cmd_daemon_stop(const struct ctl *ctl);
 int cmd_daemon_restart(const struct ctl *ctl);
 int cmd_daemon_forward(const struct ctl *ctl);
+int cmd_daemon_guest_shutdown(const struct ctl *ctl);
 int cmd_shutdown(const struct ctl *ctl);
 int cmd_reload(const struct ctl *ctl);
 /* cmd_console.c: the guest's serial console, interactively. */

@@ -22,6 +22,7 @@
 #include "../common/log.h"
 #include "../common/proto.h"
 #include "daemon.h"
+#include "relay.h"
 #include "vmcall.h"
 
 #define CTLSOCK_MAX_CLIENTS 32
@@ -45,6 +46,8 @@ struct ctlsock_client {
 	u32 boots; /* the guest's boots when the request came */
 	const char *cmd;
 	struct vmcall call;
+	struct relay *relay; /* guest-shutdown: the relay it waits for */
+	const char *arg; /* guest-shutdown: its STATE, in buf */
 	size_t len;
 	char buf[PROTO_REQUEST_MAX];
 };
@@ -105,6 +108,8 @@ static void ctlsock_drop(struct ctlsock_client *cl)
 	if (cl->w.fd < 0)
 		return;
 	vmcall_cancel(&cl->call);
+	relay_forget(cl->relay);
+	cl->relay = NULL;
 	dloop_unwatch(&cl->s->vd->loop, &cl->w);
 	close(cl->w.fd);
 	cl->w.fd = -1;
@@ -354,6 +359,39 @@ static char *cmd_forward(struct ctlsock_client *cl, struct guest *g)
 	return NULL;
 }
 
+static void ctlsock_on_relayed(void *ctx, struct json_object *result)
+{
+	struct ctlsock_client *cl = ctx;
+
+	cl->relay = NULL;
+	ctlsock_send(cl, ctlsock_ok(ctlsock_members("guest_shutdown",
+						    json_object_get(result))));
+}
+
+/*
+ * guest-shutdown NAME STATE: the guest announced STATE over its lifecycle
+ * region (vessel's --lifecycle-hook asks): its hook, then its peers, then
+ * the answer, on which vessel acknowledges to the guest (relay.h).
+ */
+static char *cmd_guest_shutdown(struct ctlsock_client *cl, struct guest *g)
+{
+	int ret;
+
+	cl->wait = WAIT_CALL;
+	cl->g = g;
+	ret = relay_start(g, cl->arg, ctlsock_on_relayed, cl, &cl->relay);
+	if (ret == -EINVAL)
+		return proto_reply_error("'%s' is not a lifecycle state",
+					 cl->arg);
+	if (ret == -EBUSY)
+		return proto_reply_error(
+			"%s: an earlier announcement is still relayed",
+			g->cfg->name);
+	if (ret)
+		return proto_reply_error("%s", strerror(-ret));
+	return NULL; /* answered by ctlsock_on_relayed(), maybe already */
+}
+
 static char *cmd_shutdown(struct ctlsock_client *cl, struct guest *g)
 {
 	(void)g;
@@ -450,6 +488,11 @@ static const struct ctlsock_cmd ctlsock_cmds[] = {
 	  cmd_forward },
 	{ "shutdown", "stop every guest in order, then vesseld exits", false,
 	  cmd_shutdown },
+	{ "guest-shutdown",
+	  "NAME STATE: NAME announced STATE (vessel's lifecycle hook): run its "
+	  "on-guest-shutdown-hook, tell its shares-device-with peers, then "
+	  "answer",
+	  true, cmd_guest_shutdown },
 	{ "reload",
 	  "read the guest files again: add, remove, change guests (a bad file "
 	  "changes nothing)",
@@ -474,11 +517,16 @@ static char *ctlsock_dispatch(struct ctlsock_client *cl,
 			break;
 	if (!cmd->name)
 		return proto_reply_error("unknown command '%s'", req->cmd);
-	if (req->argc != (cmd->needs_guest ? 1 : 0))
-		return proto_reply_error(cmd->needs_guest ?
-						 "%s takes a guest's name" :
-						 "%s takes no arguments",
-					 req->cmd);
+	/* guest-shutdown alone takes a second argument, the state. */
+	if (req->argc !=
+	    (cmd->needs_guest ? 1 : 0) + (cmd->run == cmd_guest_shutdown))
+		return proto_reply_error(
+			cmd->run == cmd_guest_shutdown ?
+				"%s takes a guest's name and a state" :
+			cmd->needs_guest ? "%s takes a guest's name" :
+					   "%s takes no arguments",
+			req->cmd);
+	cl->arg = req->argc > 1 ? req->argv[1] : NULL;
 	if (cmd->needs_guest) {
 		g = vd_guest(cl->s->vd, req->argv[0]);
 		if (!g)

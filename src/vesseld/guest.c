@@ -20,6 +20,7 @@
 
 #include "../common/log.h"
 #include "daemon.h"
+#include "relay.h"
 #include "spawn.h"
 #include "vmcall.h"
 
@@ -226,12 +227,12 @@ void guest_free(struct guest *g)
 
 static int guest_spawn(struct guest *g, const char *by)
 {
-	char at[PATH_MAX + 2], err[256];
+	char at[PATH_MAX + 2], err[256], hook[2 * PATH_MAX + 128];
 	const char *argv[] = {
 		g->vd->vessel, at,	  "--name",   g->cfg->name,
 		"--control",   g->ctl,	  "--events", g->events,
 		"--serial",    g->serial, "--state",  g->state_file,
-		NULL,
+		NULL,	       NULL,	  NULL,
 	};
 	struct spawn s = { argv, g->vd->cfg.dir, g->log, NULL };
 	struct json_object *f;
@@ -239,6 +240,11 @@ static int guest_spawn(struct guest *g, const char *by)
 	pid_t pid;
 
 	guest_take_next_config(g);
+	/* A guest's shutdown announcement comes to vesseld (relay.h). */
+	if (relay_vessel_hook(g, hook, sizeof(hook))) {
+		argv[12] = "--lifecycle-hook";
+		argv[13] = hook;
+	}
 	g->restart_after_hook = false;
 	snprintf(at, sizeof(at), "@%s", g->cfg->path);
 	/* A vessel from an earlier vesseld may still run this guest. */

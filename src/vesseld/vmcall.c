@@ -133,11 +133,17 @@ void vmcall_init(struct vmcall *c, struct dloop *l)
 int vmcall_start(struct vmcall *c, const char *path, const char *cmd,
 		 vmcall_done_fn *done)
 {
+	return vmcall_start_args(c, path, cmd, NULL, done);
+}
+
+int vmcall_start_args(struct vmcall *c, const char *path, const char *cmd,
+		      const char *const argv[], vmcall_done_fn *done)
+{
 	char req[PROTO_REQUEST_MAX + 1];
 	int fd, len, ret;
 
 	vmcall_end(c);
-	len = proto_format_request(req, sizeof(req), cmd, NULL);
+	len = proto_format_request(req, sizeof(req), cmd, argv);
 	if (len < 0)
 		return len;
 	fd = vmcall_connect(path);

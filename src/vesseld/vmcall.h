@@ -45,6 +45,10 @@ void vmcall_init(struct vmcall *c, struct dloop *l);
 int vmcall_start(struct vmcall *c, const char *path, const char *cmd,
 		 vmcall_done_fn *done);
 
+/* The same with arguments (@argv NULL-terminated, or NULL). */
+int vmcall_start_args(struct vmcall *c, const char *path, const char *cmd,
+		      const char *const argv[], vmcall_done_fn *done);
+
 /* Drop a call in flight without calling its done. */
 void vmcall_cancel(struct vmcall *c);
 
