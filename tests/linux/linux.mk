@@ -5,7 +5,8 @@
 # which is linked statically here for the outer VM. Alone, with programs
 # built elsewhere:
 #   make -f tests/linux/linux.mk VESSEL=build/linux/kvmcheck \
-#	VESSEL_GUEST=build/vessel-guest VESSELCTL_STATIC=... test-linux
+#	VESSEL_GUEST=build/vessel-guest VESSELCTL_STATIC=... \
+#	VESSELD_STATIC=... test-linux
 # Needs: busybox-static cpio libcmocka-dev, and qemu-system-x86 where
 # /dev/kvm has no VT-x/AMD-V behind it (the nested harness); xz-utils is
 # optional (the generic kernel's vmlinux, ~2 s quicker per boot nested).
@@ -27,13 +28,18 @@ LINUX_VESSELCTL := $(VESSELCTL_STATIC)
 else
 LINUX_VESSELCTL := $(LINUX_OUT)/vesselctl
 endif
+ifneq ($(filter command line environment,$(origin VESSELD_STATIC)),)
+LINUX_VESSELD := $(VESSELD_STATIC)
+else
+LINUX_VESSELD := $(LINUX_OUT)/vesseld
+endif
 LINUX_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wundef \
 	-Wwrite-strings
 LINUX_BINS := $(LINUX_OUT)/init $(LINUX_OUT)/kvmcheck $(LINUX_OUT)/test_linux \
-	$(LINUX_VESSEL_GUEST) $(LINUX_VESSELCTL)
+	$(LINUX_VESSEL_GUEST) $(LINUX_VESSELCTL) $(LINUX_VESSELD)
 LINUX_RUN = VESSEL_STATIC=$(LINUX_VESSEL) VESSEL_GUEST=$(LINUX_VESSEL_GUEST) \
-	VESSELCTL_STATIC=$(LINUX_VESSELCTL) \
+	VESSELCTL_STATIC=$(LINUX_VESSELCTL) VESSELD_STATIC=$(LINUX_VESSELD) \
 	VESSEL_LINUX_VERBOSE=$(if $(filter 1,$(V)),1,0) $(LINUX_OUT)/test_linux
 ifeq ($(V),1)
 LINUX_Q :=
@@ -53,6 +59,14 @@ $(LINUX_OUT)/kvmcheck: tests/linux/kvmcheck.c
 # vesselctl for the outer VM, which has no libraries (the lifecycle rows
 # ask the guest through it): the objects of the top Makefile's vesselctl.
 $(LINUX_OUT)/vesselctl: $(CTL_SRCS:%.c=$(BUILD)/%.o) \
+		$(COMMON_SRCS:%.c=$(BUILD)/%.o) $(SHM_OBJS)
+	@mkdir -p $(@D); printf '  %-7s %s\n' LD $@
+	$(LINUX_Q)$(CC) -static -o $@ $^ -ljson-c -lpthread
+
+# vesseld for the outer VM (the vesseld rows), linked as the top
+# Makefile's vesseld.
+$(LINUX_OUT)/vesseld: $(BUILD)/src/vesseld/main.o $(BUILD)/libvesseld.a \
+		$(BUILD)/src/vmm/statefile.o \
 		$(COMMON_SRCS:%.c=$(BUILD)/%.o) $(SHM_OBJS)
 	@mkdir -p $(@D); printf '  %-7s %s\n' LD $@
 	$(LINUX_Q)$(CC) -static -o $@ $^ -ljson-c -lpthread

@@ -18,6 +18,7 @@
  *   VESSEL_GUEST          the guest's lifecycle helper (build/vessel-guest)
  *   VESSELCTL_STATIC      vesselctl for the rows that use it
  *                         (build/linux/vesselctl; static nested, as vessel)
+ *   VESSELD_STATIC        vesseld for the vesseld rows (build/linux/vesseld)
  *   VESSEL_LINUX_MODE     nested or direct (default: from the CPU)
  *   VESSEL_LINUX_CPU      outer CPU model (qemu64,+svm,+npt)
  *   VESSEL_LINUX_TIMEOUT  seconds per scenario (180)
@@ -32,6 +33,11 @@
  * command on vessel's control socket. Direct, this process does it;
  * nested, the outer VM's /scenario does (the outer console then has
  * "VESSEL-HARNESS: signal NAME" or "VESSEL-HARNESS: vesselctl ..." lines).
+ *
+ * The vesseld rows run vesseld instead, with guest files for Debian
+ * guests (vesseld_prologue below): the row's sh lines start it, act, and
+ * end with its exit status; its log, the guests' console logs and
+ * vesselctl's output come on the console, its events as vessel's would.
  */
 #include <elf.h>
 #include <errno.h>
@@ -67,6 +73,8 @@
 #define EVENT_LINE "VESSEL-EVENT: "
 /* An event's name as it stands in its JSON line (docs/events.md). */
 #define EV(name) "\"event\":\"" name "\""
+/* A vesseld event about one guest, as it starts its line. */
+#define GUEST_EV(name, guest) "{" EV(name) ",\"guest\":\"" guest "\""
 #define CONSOLE_MAX (16u << 20)
 #define QEMU "qemu-system-x86_64"
 
@@ -117,6 +125,7 @@ struct scenario {
 	const char *events[8];
 	const char *no_events[3];
 	struct took took;
+	const char *vesseld; /* sh lines of a vesseld row (vesseld_prologue) */
 	bool demo; /* part of make demo-linux */
 };
 
@@ -412,6 +421,63 @@ static const struct scenario scenarios[] = {
 			    EV("reboot-requested"), EV("exit") },
 		.took = { ACKED_SOON("rebooting") },
 	},
+	{
+		/*
+		 * vesseld restarts a guest that rebooted; its second reboot
+		 * is one restart too many within the window: failed.
+		 */
+		.name = "vesseld-reboot",
+		.vesseld = "guest r reboot 'on-reboot restart' "
+			   "'restart-delay 100ms' 'restart-limit 1'\n"
+			   "vesseld_start\n"
+			   "wait_for 150 in_list '\"state\":\"failed\"'\n"
+			   "ctl list --json\n"
+			   "ctl shutdown\n"
+			   "vesseld_end\n",
+		.exit_code = 0,
+		.markers = { "\"name\":\"r\",\"state\":\"failed\"",
+			     "\"boots\":2", "\"reason\":\"reboot\"",
+			     "shutdown done in ", ": 0 guests escalated",
+			     "r| " GUEST "reboot", "r| " GUEST "init ",
+			     "r| " GUEST "reboot" },
+		.events = { GUEST_EV("started", "r"),
+			    GUEST_EV("restarting", "r"),
+			    GUEST_EV("started", "r"), "\"boot\":2",
+			    GUEST_EV("failed", "r"),
+			    "\"why\":\"1 restarts within 300 s\"",
+			    EV("vesseld-exit") },
+		.no_events = { "\"boot\":3" },
+	},
+	{
+		/*
+		 * The host's shutdown (SIGTERM to vesseld) of b after a: b's
+		 * power button first, then a's; both power off through
+		 * acpid, nothing escalates.
+		 */
+		.name = "vesseld-shutdown",
+		.vesseld = "guest a wait\n"
+			   "guest b wait 'after a'\n"
+			   "vesseld_start\n"
+			   "wait_for 150 in_console a '" GUEST "ready'\n"
+			   "wait_for 150 in_console b '" GUEST "ready'\n"
+			   "say 'signal TERM'; kill -TERM $vd\n"
+			   "vesseld_end\n",
+		.exit_code = 0,
+		.markers = { "shutdown done in ", ": 0 guests escalated",
+			     "a| " GUEST "ready",
+			     GUEST "power button: poweroff",
+			     GUEST "shutdown: done", GUEST "poweroff",
+			     "b| " GUEST "ready",
+			     GUEST "power button: poweroff",
+			     GUEST "shutdown: done", GUEST "poweroff" },
+		.events = { EV("shutdown") ",\"mono\"",
+			    GUEST_EV("stopped", "b"),
+			    "\"how\":\"power-button\"",
+			    GUEST_EV("stopped", "a"),
+			    "\"how\":\"power-button\"", EV("shutdown-done"),
+			    "\"escalated\":0" },
+		.no_events = { EV("escalated"), "SIGKILL", "SIGQUIT" },
+	},
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -465,7 +531,9 @@ static struct {
 	const char *vessel;
 	const char *vessel_guest;
 	const char *vesselctl;
+	const char *vesseld;
 	bool need_ctl; /* a scenario to run uses vesselctl */
+	bool need_vesseld; /* ... or vesseld */
 	const char *cpu;
 	const char *append;
 	bool nested;
@@ -732,6 +800,7 @@ static int harness_setup(void **state)
 	h.vessel = env_or("VESSEL_STATIC", "build/vessel-static");
 	h.vessel_guest = env_or("VESSEL_GUEST", "build/vessel-guest");
 	h.vesselctl = env_or("VESSELCTL_STATIC", BUILD "/vesselctl");
+	h.vesseld = env_or("VESSELD_STATIC", BUILD "/vesseld");
 	h.cpu = env_or("VESSEL_LINUX_CPU", "qemu64,+svm,+npt");
 	h.append = env_or("VESSEL_LINUX_APPEND", "");
 	h.timeout_s = atoi(env_or("VESSEL_LINUX_TIMEOUT", "180"));
@@ -739,7 +808,8 @@ static int harness_setup(void **state)
 	h.nested = mode ? !strcmp(mode, "nested") : !hw_virt();
 	if (program_check(h.vessel, h.nested) ||
 	    program_check(h.vessel_guest, true) ||
-	    (h.need_ctl && program_check(h.vesselctl, h.nested)))
+	    (h.need_ctl && program_check(h.vesselctl, h.nested)) ||
+	    (h.need_vesseld && program_check(h.vesseld, h.nested)))
 		return -1;
 	if (h.nested && !have(QEMU)) {
 		fprintf(stderr, "linux: nested mode needs qemu-system-x86\n");
@@ -812,6 +882,110 @@ static void write_nested_tail(FILE *f, const struct send *s,
 }
 
 /*
+ * What a vesseld row's lines may use, after the variables that
+ * write_vesseld_scenario() sets. guest NAME TEST [LINE...]: a guest file,
+ * the Debian guest doing vessel.test=TEST, and LINEs (policy keys).
+ * vesseld_start: vesseld in the foreground, in the background ($vd), its
+ * log to $RUN.log. wait_for SECS CMD...: CMD, once a second, until it
+ * succeeds (or vesseld ended). vesseld_end: waits for vesseld, prints its log and each
+ * guest's console log (lines "NAME| ..."), copies its events to $EVENTS,
+ * and returns its exit status.
+ */
+static const char vesseld_prologue[] =
+	"command -v say >/dev/null || say() { echo \"" HARNESS "$*\"; }\n"
+	"rm -rf \"$RUN\" \"$CONF\" && mkdir -p \"${RUN%/*}\" \"$CONF\"\n"
+	"guest() {\n"
+	"\tn=$1 t=$2; shift 2\n"
+	"\t{ echo \"kernel $KERNEL\"; echo \"initrd $INITRD\"\n"
+	"\t  echo \"cmdline $CMDLINE vessel.test=$t\"\n"
+	"\t  echo 'mem 256M'; echo 'cpus 1'\n"
+	"\t  [ $# = 0 ] || printf '%s\\n' \"$@\"; } >\"$CONF/$n.conf\"\n"
+	"}\n"
+	"ctl() { \"$VESSELCTL\" --daemon \"$RUN/vesseld.sock\" \"$@\"; }\n"
+	"vesseld_start() {\n"
+	"\tsay vesseld\n"
+	"\t\"$VESSELD\" --foreground --config-dir \"$CONF\" --run-dir \"$RUN\" "
+	"--vessel \"$VESSEL\" 2>\"$RUN.log\" &\n"
+	"\tvd=$!\n"
+	"}\n"
+	"wait_for() {\n"
+	"\ts=$1; shift\n"
+	"\tuntil \"$@\"; do\n"
+	"\t\tkill -0 $vd 2>/dev/null || { say 'vesseld ended'; return 1; }\n"
+	"\t\t[ $((s -= 1)) -gt 0 ] || { say \"timed out: $*\"; return 1; }\n"
+	"\t\tsleep 1\n"
+	"\tdone\n"
+	"\tsay \"$*\"\n"
+	"}\n"
+	"in_console() { grep -qF \"$2\" \"$RUN/$1/console.log\" 2>/dev/null; }\n"
+	"in_list() { ctl list --json 2>/dev/null | grep -qF \"$1\"; }\n"
+	"vesseld_end() {\n"
+	"\twait $vd; code=$?\n"
+	"\tsed 's/^/vesseld| /' \"$RUN.log\"\n"
+	"\tfor d in \"$RUN\"/*/; do\n"
+	"\t\tn=${d%/}; n=${n##*/}\n"
+	"\t\tsed \"s/^/$n| /\" \"$d/console.log\"\n"
+	"\tdone\n"
+	"\tcp \"$RUN/vesseld.events\" \"$EVENTS\"\n"
+	"\treturn $code\n"
+	"}\n";
+
+/* One variable for a vesseld row's sh lines: NAME='@value'. */
+static void sh_var(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, "%s=", name);
+	sh_quote(f, value);
+	fputc('\n', f);
+}
+
+/*
+ * A vesseld row. Direct, vesseld runs its vessels in the configuration
+ * directory, so every path is absolute.
+ */
+static void write_vesseld_scenario(FILE *f, const struct scenario *s,
+				   const char *events)
+{
+	const struct guest_kernel *k = kernel_of(s);
+	char cwd[PATH_MAX], path[PATH_MAX * 2 + 300];
+
+	if (h.nested) {
+		sh_var(f, "VESSELD", "/bin/vesseld");
+		sh_var(f, "VESSELCTL", "/bin/vesselctl");
+		sh_var(f, "VESSEL", "/bin/vessel");
+		sh_var(f, "KERNEL", "/guest/kernel");
+		sh_var(f, "INITRD", "/guest/initrd");
+		sh_var(f, "RUN", "/run/vessel");
+		sh_var(f, "CONF", "/etc/vessel/guests");
+		sh_var(f, "EVENTS", "/events");
+	} else {
+		const char *const paths[][2] = {
+			{ "VESSELD", h.vesseld }, { "VESSELCTL", h.vesselctl },
+			{ "VESSEL", h.vessel },	  { "KERNEL", k->kernel },
+			{ "INITRD", k->initrd },  { "EVENTS", events },
+		};
+
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			snprintf(path, sizeof(path), "%s%s%s",
+				 paths[i][1][0] == '/' ? "" : cwd,
+				 paths[i][1][0] == '/' ? "" : "/", paths[i][1]);
+			sh_var(f, paths[i][0], path);
+		}
+		snprintf(path, sizeof(path), "%s/" BUILD "/run/%s.d", cwd,
+			 s->name);
+		sh_var(f, "RUN", path);
+		snprintf(path, sizeof(path), "%s/" BUILD "/run/%s.conf.d", cwd,
+			 s->name);
+		sh_var(f, "CONF", path);
+	}
+	snprintf(path, sizeof(path), "%s%s%s", guest_cmdline,
+		 *h.append ? " " : "", h.append);
+	sh_var(f, "CMDLINE", path);
+	fputs(vesseld_prologue, f);
+	fputs(s->vesseld, f);
+}
+
+/*
  * The scenario as sh commands. Nested: sourced by the outer /init (its
  * vessel, kernel and initramfs are at fixed paths). Direct: run by sh.
  * vessel's events go to @events, its control socket is @control.
@@ -825,6 +999,10 @@ static int write_scenario(const struct scenario *s, const char *path,
 
 	if (!f)
 		return -1;
+	if (s->vesseld) {
+		write_vesseld_scenario(f, s, events);
+		return fclose(f);
+	}
 	snprintf(cmdline, sizeof(cmdline), "%s vessel.test=%s%s%s%s%s",
 		 guest_cmdline, s->test, s->cmdline ? " " : "",
 		 s->cmdline ? s->cmdline : "", *h.append ? " " : "", h.append);
@@ -1189,7 +1367,8 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 				  kernel_of(s)->base,
 				  h.vessel,
 				  scen,
-				  s->send.ctl ? h.vesselctl : NULL,
+				  s->send.ctl || s->vesseld ? h.vesselctl : "",
+				  s->vesseld ? h.vesseld : NULL,
 				  NULL };
 	struct run r;
 	char *events;
@@ -1267,8 +1446,10 @@ static int demo(void)
 static void want_scenario(const struct scenario *s)
 {
 	kernel_of(s)->wanted = true;
-	if (s->send.ctl)
+	if (s->send.ctl || s->vesseld)
 		h.need_ctl = true;
+	if (s->vesseld)
+		h.need_vesseld = true;
 }
 
 static bool wanted(const char *name, int argc, char **argv)
