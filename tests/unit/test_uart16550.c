@@ -469,11 +469,15 @@ static void test_unix_backend(void **state)
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
-	/* No client: output is dropped, nothing blocks. */
+	/* No client: output waits for the first one, nothing blocks. */
 	fake_outb(c->env, THR, 'z');
+	assert_int_equal(fake_inb(c->env, LSR) & 0x60, 0x60);
 	cl = unix_connect(path);
 	assert_int_equal(fake_env_poll(c->env), 1); /* accept */
 	fake_outb(c->env, THR, 'y');
+	fake_env_advance(c->env, 1); /* the loop drains the queue */
+	assert_int_equal(read(cl, &b, 1), 1);
+	assert_int_equal(b, 'z');
 	assert_int_equal(read(cl, &b, 1), 1);
 	assert_int_equal(b, 'y');
 	assert_int_equal(write(cl, "k", 1), 1);
@@ -506,6 +510,39 @@ static void test_pty_no_reader(void **state)
 	for (i = 0; i < 200000; i++)
 		fake_outb(c->env, THR, 'x');
 	assert_int_equal(fake_inb(c->env, LSR) & 0x60, 0);
+	teardown((void **)&c);
+}
+
+/*
+ * With no unix client, the guest is never held up: the latest 64 KiB
+ * wait for the next client, older bytes go.
+ */
+static void test_unix_no_client_keeps_latest(void **state)
+{
+	char path[64], opt[80], buf[4096];
+	size_t got = 0, i, n = 100000;
+	struct ctx *c;
+	ssize_t r;
+	int cl;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/test_uart_late.%d.sock", getpid());
+	snprintf(opt, sizeof(opt), "unix:%s", path);
+	c = ctx_new_opt(opt);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fake_inb(c->env, LSR) & 0x60, 0x60);
+		fake_outb(c->env, THR, (u8)(i * 3));
+	}
+	cl = unix_connect(path);
+	assert_int_equal(fake_env_poll(c->env), 1); /* accept */
+	/* The latest 64 KiB arrive, in order. */
+	for (i = n - 65536; got < 65536;) {
+		fake_env_advance(c->env, 2000000);
+		r = recv(cl, buf, sizeof(buf), MSG_DONTWAIT);
+		for (ssize_t k = 0; k < r; k++, i++, got++)
+			assert_int_equal((u8)buf[k], (u8)(i * 3));
+	}
+	close(cl);
 	teardown((void **)&c);
 }
 
@@ -650,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_unix_backend),
 		cmocka_unit_test(test_pty_no_reader),
 		cmocka_unit_test(test_slow_console_loses_nothing),
+		cmocka_unit_test(test_unix_no_client_keeps_latest),
 		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_bad_file),
 		T(test_hostile),

@@ -12,6 +12,7 @@
  * 64 KiB queue that the main loop drains; when that is full, the byte
  * stays in THR and THRE reads 0 until there is room: the guest's driver
  * waits, as on a real line, and no output is lost. A vCPU never blocks.
+ * A unix: socket with no client keeps the latest 64 KiB for the next one.
  * Receiving goes through a 16-byte FIFO (1 byte with FIFOs off); console
  * input only leaves the host fd when the FIFO has room, so none is ever
  * lost.
@@ -225,7 +226,7 @@ static void uart_txq_flush(struct uart *u)
 		be->txq_head = (be->txq_head + n) % UART_TXQ_SIZE;
 		be->txq_len -= n;
 	}
-	if (be->out_fd < 0)
+	if (be->out_fd < 0 && be->listen_fd < 0)
 		be->txq_len = 0;
 }
 
@@ -250,8 +251,23 @@ static bool uart_be_put(struct uart *u, u8 b)
 {
 	struct uart_backend *be = &u->be;
 
-	if (be->out_fd < 0)
-		return true; /* unix: no client connected, nobody to tell */
+	if (be->out_fd < 0) {
+		/*
+		 * unix: no client yet (a supervisor connecting as the guest
+		 * starts) or between clients: keep the latest 64 KiB for the
+		 * next one, never holding the guest up for nobody.
+		 */
+		if (be->listen_fd < 0)
+			return true;
+		if (be->txq_len == UART_TXQ_SIZE) {
+			be->txq_head = (be->txq_head + 1) % UART_TXQ_SIZE;
+			be->txq_len--;
+			be->drops++;
+		}
+		be->txq[(be->txq_head + be->txq_len) % UART_TXQ_SIZE] = b;
+		be->txq_len++;
+		return true;
+	}
 	if (!be->txq_len && uart_be_write(be, &b, 1) == 1)
 		return true;
 	return uart_txq_push(u, b);
@@ -355,6 +371,9 @@ static void uart_on_accept(void *dev, int fd)
 		env_unwatch_fd(u->env, fd);
 		u->be.in_fd = u->be.out_fd = c;
 		uart_be_watch(u);
+		/* What the guest wrote while nobody listened goes first. */
+		if (u->be.txq_len)
+			env_timer_arm(u->env, &u->drain, 0);
 	} else if (c >= 0) {
 		close(c);
 	}
@@ -684,7 +703,7 @@ static void uart_drain(void *dev)
 		u->thr_ipending = true;
 		uart_update_irq(u);
 	}
-	if (u->be.txq_len && !u->quiesced)
+	if (u->be.txq_len && u->be.out_fd >= 0 && !u->quiesced)
 		env_timer_arm(u->env, &u->drain, UART_TXQ_RETRY_NS);
 	pthread_mutex_unlock(&u->lock);
 }
