@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -27,28 +25,25 @@ struct guest *vd_guest(struct vd *vd, const char *name)
 	return i < 0 ? NULL : vd->guests[i];
 }
 
-/* systemd Type=notify (sd_notify(3)), when started by it. */
-void vd_notify(const char *msg)
+void vd_notify(struct vd *vd, const char *state)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
+	int ret = notify_send(&vd->notify, state);
 
-	if (!path || (*path != '/' && *path != '@') ||
-	    strlen(path) >= sizeof(a.sun_path))
+	if (ret)
+		log_warn("sd_notify %s: %s", state, strerror(-ret));
+}
+
+void vd_notify_ready(struct vd *vd)
+{
+	int i, up = 0;
+
+	if (vd->ready_sent)
 		return;
-	memcpy(a.sun_path, path, strlen(path));
-	if (*path == '@')
-		a.sun_path[0] = '\0'; /* the abstract namespace */
-	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&a,
-		   len) < 0)
-		log_warn_errno("sd_notify");
-	close(fd);
+	vd->ready_sent = true;
+	for (i = 0; i < vd->nr; i++)
+		up += guest_alive(vd->guests[i]);
+	vd_notify(vd, "READY=1");
+	notify_status(&vd->notify, "%d of %d guests running", up, vd->nr);
 }
 
 /* --- autostart --- */
@@ -96,6 +91,7 @@ static void vd_autostart_step(struct vd *vd)
 					       1e3));
 			evfile_emit(&vd->ev, "autostart-done", NULL, f);
 			log_info("autostart done");
+			vd_notify_ready(vd);
 			return;
 		}
 		vd_start_level(vd, vd->start_level);
@@ -264,7 +260,8 @@ static void vd_shutdown_begin(struct vd *vd, const char *by)
 	json_object_object_add(f, "by", json_object_new_string(by));
 	evfile_emit(&vd->ev, "shutdown", NULL, f);
 	log_info("shutting down every guest (%s)", by);
-	vd_notify("STOPPING=1");
+	vd_notify(vd, "STOPPING=1");
+	notify_status(&vd->notify, "stopping every guest (%s)", by);
 	for (i = 0; i < vd->nr; i++)
 		if (vd->guests[i]->state == GUEST_BACKOFF)
 			guest_stop(vd->guests[i], by);

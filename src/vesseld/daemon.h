@@ -14,6 +14,7 @@
 #include "dloop.h"
 #include "evfile.h"
 #include "guest.h"
+#include "notify.h"
 
 #define VESSELD_RUN_DIR "/run/vessel"
 #define VESSELD_SOCK "vesseld.sock"
@@ -60,6 +61,8 @@ struct vd {
 	int start_level; /* the start level being started; -1: none */
 	u64 start_ms; /* when vesseld started */
 	struct vd_shutdown shut;
+	struct notify notify; /* systemd's NOTIFY_SOCKET, if it started us */
+	bool ready_sent;
 	int exit_code;
 };
 
@@ -90,8 +93,14 @@ void vd_guest_changed(struct vd *vd, struct guest *g);
 /* The shutdown's outcome as JSON (for `vesselctl shutdown`). */
 struct json_object *vd_shutdown_json(const struct vd *vd);
 
-/* Tell systemd (Type=notify) @msg, when NOTIFY_SOCKET says where. */
-void vd_notify(const char *msg);
+/* Tell systemd (Type=notify) @state, when it started vesseld (notify.h). */
+void vd_notify(struct vd *vd, const char *state);
+
+/*
+ * READY=1 and a STATUS line, once: when the autostart is done (every
+ * autostart guest up or ended), or at once if there is none.
+ */
+void vd_notify_ready(struct vd *vd);
 
 /* The guest named @name, or NULL. */
 struct guest *vd_guest(struct vd *vd, const char *name);

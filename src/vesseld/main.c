@@ -431,6 +431,10 @@ int main(int argc, char **argv)
 	ret = vd_parse_opts(&o, argc, argv);
 	if (ret >= 0)
 		return ret;
+	/* Before any vessel or hook is spawned: they must not inherit it. */
+	ret = notify_open(&vd.notify);
+	if (ret)
+		log_warn("NOTIFY_SOCKET: %s", strerror(-ret));
 	vd.vessel = o.vessel ? o.vessel : vd_default_vessel();
 	vd.start_ms = dloop_now_ms();
 	ret = vd_prepare(&vd, &o, run_abs, &lock_fd);
@@ -449,7 +453,9 @@ int main(int argc, char **argv)
 		vd_ready(&ready_fd, 0);
 		vd_emit_started(&vd);
 		vd_start(&vd);
-		vd_notify("READY=1");
+		/* No autostart under way: ready now (else at autostart-done). */
+		if (vd.start_level < 0)
+			vd_notify_ready(&vd);
 		ret = dloop_run(&vd.loop);
 		if (ret) {
 			log_err("event loop: %s", strerror(-ret));
@@ -457,6 +463,7 @@ int main(int argc, char **argv)
 		}
 	}
 	vd_teardown(&vd);
+	notify_close(&vd.notify);
 	close(lock_fd);
 	return vd.exit_code;
 }
