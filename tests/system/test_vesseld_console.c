@@ -26,196 +26,27 @@
 #include <cmocka.h>
 
 #include "../lib/evlog.h"
+#include "../lib/vdrun.h"
 #include "../lib/vmproc.h"
 
 #define WAIT_MS 30000
 #define EXIT_MS 30000
-#define PATH_LEN 192
 #define CTRL_RBRACKET "\x1d"
 #define LOG_SIZE 128
 #define LOG_KEEP 3
 
-struct vd_test {
-	char dir[64]; /* $TMPDIR/vessel-vdc-XXXXXX */
-	char conf[PATH_LEN], run[PATH_LEN], events[PATH_LEN], sock[PATH_LEN];
-	char vessel[PATH_MAX], probe[PATH_MAX];
-	struct vmproc d; /* vesseld --foreground */
-	bool started;
-	struct evlog ev;
-};
-
-static const char *vesseld_path(void)
-{
-	const char *p = getenv("VESSELD");
-
-	return p ? p : "build/vesseld";
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	struct vd_test *t = calloc(1, sizeof(*t));
+	struct vdrun *t = vdrun_new("vdc", 0);
 
-	if (!t)
-		return -1;
-	snprintf(t->dir, sizeof(t->dir), "%s/vessel-vdc-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(t->dir) || !realpath(vessel_path(), t->vessel) ||
-	    !realpath(probe_path(), t->probe)) {
-		free(t);
-		return -1;
-	}
-	snprintf(t->conf, sizeof(t->conf), "%s/conf", t->dir);
-	snprintf(t->run, sizeof(t->run), "%s/run", t->dir);
-	snprintf(t->events, sizeof(t->events), "%s/run/vesseld.events", t->dir);
-	snprintf(t->sock, sizeof(t->sock), "%s/run/vesseld.sock", t->dir);
-	mkdir(t->conf, 0700);
 	*state = t;
-	return 0;
+	return t ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct vd_test *t = *state;
-	char cmd[PATH_LEN + 16];
-
-	/* vmproc_free's SIGQUIT to vesseld cuts its guests, then it exits. */
-	if (t->started)
-		vmproc_free(&t->d);
-	evlog_free(&t->ev);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", t->dir);
-	free(t);
+	vdrun_delete(*state);
 	return 0;
-}
-
-/* conf/@name.conf: the probe on @scenario, then @extra's lines. */
-static void guest_file(struct vd_test *t, const char *name,
-		       const char *scenario, const char *extra)
-{
-	char path[PATH_LEN + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.conf", t->conf, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "kernel %s\ncmdline probe.test=%s\nmem 64M\n%s", t->probe,
-		scenario, extra);
-	fclose(f);
-}
-
-/* vesseld --foreground with @opts (NULL-terminated) added. */
-static void vd_start(struct vd_test *t, const char *const opts[])
-{
-	const char *argv[16] = { vesseld_path(), "--config-dir", t->conf,
-				 "--run-dir",	 t->run,	 "--vessel",
-				 t->vessel,	 "--foreground" };
-	int n = 8;
-
-	while (opts && *opts && n < 15)
-		argv[n++] = *opts++;
-	argv[n] = NULL;
-	assert_int_equal(vmproc_start(&t->d, argv), 0);
-	t->started = true;
-}
-
-static void vd_dump(struct vd_test *t)
-{
-	evlog_free(&t->ev);
-	evlog_load(&t->ev, t->events);
-	fprintf(stderr, "---- vesseld events ----\n");
-	evlog_dump(&t->ev);
-	vmproc_dump(&t->d);
-}
-
-static int ev_nth(const struct evlog *l, const char *type, const char *guest,
-		  int nth)
-{
-	const char *g;
-	int i;
-
-	for (i = 0; i < l->n; i++) {
-		if (strcmp(evlog_type(l, i), type))
-			continue;
-		g = evlog_str(l, i, "guest");
-		if (guest && (!g || strcmp(g, guest)))
-			continue;
-		if (--nth == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* Wait until vesseld wrote its @nth event @type about @guest; its index. */
-static int vd_wait_event(struct vd_test *t, const char *type, const char *guest,
-			 int nth)
-{
-	long end = now_ms() + WAIT_MS;
-	int i;
-
-	for (;;) {
-		evlog_free(&t->ev);
-		evlog_load(&t->ev, t->events);
-		i = ev_nth(&t->ev, type, guest, nth);
-		if (i >= 0)
-			return i;
-		if (now_ms() > end || !vmproc_alive_after(&t->d, 10)) {
-			vd_dump(t);
-			fail_msg("no event %s #%d for %s", type, nth, guest);
-		}
-	}
-}
-
-/* run/@name/@file, whole (malloc'd, NUL-terminated); NULL if absent. */
-static char *slurp(struct vd_test *t, const char *name, const char *file,
-		   size_t *len)
-{
-	char path[PATH_LEN + 64], *buf;
-	struct stat st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s/%s", t->run, name, file);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	assert_int_equal(fstat(fileno(f), &st), 0);
-	buf = malloc(st.st_size + 1);
-	assert_non_null(buf);
-	*len = fread(buf, 1, st.st_size, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void vd_wait_console(struct vd_test *t, const char *name,
-			    const char *marker)
-{
-	long end = now_ms() + WAIT_MS;
-	char *log;
-	size_t len;
-
-	for (;;) {
-		log = slurp(t, name, "console.log", &len);
-		if (log && strstr(log, marker)) {
-			free(log);
-			return;
-		}
-		if (now_ms() > end || !vmproc_alive_after(&t->d, 10)) {
-			vd_dump(t);
-			fail_msg("%s: no \"%s\" in console.log: \"%s\"", name,
-				 marker, log ? log : "(none)");
-		}
-		free(log);
-	}
 }
 
 static int count(const char *s, const char *needle)
@@ -230,7 +61,7 @@ static int count(const char *s, const char *needle)
 }
 
 /* `vesselctl --daemon SOCK console @name`, stdin a pipe (or @master's pty). */
-static void console_start(struct vd_test *t, struct vmproc *c, const char *name,
+static void console_start(struct vdrun *t, struct vmproc *c, const char *name,
 			  int master)
 {
 	const char *argv[] = { vesselctl_path(), "--daemon", t->sock,
@@ -243,7 +74,7 @@ static void console_start(struct vd_test *t, struct vmproc *c, const char *name,
 }
 
 /* The guest's running pid from `vesselctl list --json`, or -1. */
-static long long running_pid(struct vd_test *t, const char *name)
+static long long running_pid(struct vdrun *t, const char *name)
 {
 	const char *argv[] = { vesselctl_path(), "--daemon", t->sock,
 			       "list",		 "--json",   NULL };
@@ -272,15 +103,16 @@ static long long running_pid(struct vd_test *t, const char *name)
  */
 static void test_log_every_boot(void **state)
 {
-	struct vd_test *t = *state;
+	struct vdrun *t = *state;
 	size_t len;
 	char *log;
 
-	guest_file(t, "loop", "reboot-cf9",
-		   "restart-delay 0\nrestart-limit 3\nrestart-window 1m\n");
-	vd_start(t, NULL);
-	vd_wait_event(t, "failed", "loop", 1);
-	log = slurp(t, "loop", "console.log", &len);
+	vdrun_guest_file(
+		t, "loop", "reboot-cf9",
+		"restart-delay 0\nrestart-limit 3\nrestart-window 1m\n");
+	vdrun_start(t, NULL);
+	vdrun_wait_event(t, "failed", "loop", 1);
+	log = vdrun_slurp(t, "loop", "console.log", &len);
 	assert_non_null(log);
 	if (count(log, "PROBE BOOT") != 4 ||
 	    count(log, "PROBE PASS reboot-request") != 4)
@@ -302,19 +134,19 @@ static void test_log_rotation(void **state)
 	static const char *const opts[] = { "--console-log-size", "128",
 					    "--console-log-keep", "3", NULL };
 	static const char *const mem[] = { "--mem", "64M", NULL };
-	struct vd_test *t = *state;
+	struct vdrun *t = *state;
 	char name[32], kept[4 * LOG_SIZE + 1] = "", *part;
 	size_t len, total = 0;
 	struct vmproc alone;
 	int i;
 
-	guest_file(t, "m", "mem", "");
-	vd_start(t, opts);
-	vd_wait_event(t, "down", "m", 1);
+	vdrun_guest_file(t, "m", "mem", "");
+	vdrun_start(t, opts);
+	vdrun_wait_event(t, "down", "m", 1);
 	for (i = LOG_KEEP; i >= 0; i--) {
 		snprintf(name, sizeof(name),
 			 i ? "console.log.%d" : "console.log", i);
-		part = slurp(t, "m", name, &len);
+		part = vdrun_slurp(t, "m", name, &len);
 		assert_non_null(part);
 		printf("%s: %zu bytes\n", name, len);
 		if (i)
@@ -327,7 +159,7 @@ static void test_log_rotation(void **state)
 	}
 	kept[total] = '\0';
 	snprintf(name, sizeof(name), "console.log.%d", LOG_KEEP + 1);
-	assert_null(slurp(t, "m", name, &len));
+	assert_null(vdrun_slurp(t, "m", name, &len));
 
 	assert_int_equal(vmproc_run_probe(&alone, "mem", mem), 0);
 	printf("the guest wrote %zu bytes; the logs keep %zu\n", alone.out_len,
@@ -344,29 +176,29 @@ static void test_log_rotation(void **state)
  */
 static void test_attach_echo(void **state)
 {
-	struct vd_test *t = *state;
+	struct vdrun *t = *state;
 	struct vmproc c;
 	size_t len;
 	char *log;
 
-	guest_file(t, "e", "echo", "");
-	vd_start(t, NULL);
-	vd_wait_console(t, "e", "PROBE READY echo");
+	vdrun_guest_file(t, "e", "echo", "");
+	vdrun_start(t, NULL);
+	vdrun_wait_console(t, "e", "PROBE READY echo");
 	console_start(t, &c, "e", -1);
-	vd_wait_event(t, "console-attached", "e", 1);
+	vdrun_wait_event(t, "console-attached", "e", 1);
 	assert_int_equal(vmproc_input(&c, "hello from vesselctl\n"), 0);
 	if (!vmproc_wait_output(&c, "PROBE PASS echo: hello from vesselctl",
 				WAIT_MS)) {
 		vmproc_dump(&c);
-		vd_dump(t);
+		vdrun_dump(t);
 		fail_msg("no echo through vesselctl console");
 	}
 	assert_int_equal(vmproc_input(&c, CTRL_RBRACKET), 0);
 	assert_int_equal(vmproc_wait_exit(&c, EXIT_MS), 0);
 	vmproc_free(&c);
-	vd_wait_event(t, "console-detached", "e", 1);
-	vd_wait_event(t, "down", "e", 1);
-	log = slurp(t, "e", "console.log", &len);
+	vdrun_wait_event(t, "console-detached", "e", 1);
+	vdrun_wait_event(t, "down", "e", 1);
+	log = vdrun_slurp(t, "e", "console.log", &len);
 	assert_non_null(log);
 	assert_non_null(strstr(log, "PROBE PASS echo: hello from vesselctl"));
 	assert_non_null(strstr(log, "PROBE PASS poweroff-request"));
@@ -390,7 +222,7 @@ static int pty_open(struct termios *cooked)
 
 static void wait_raw(int m)
 {
-	long end = now_ms() + WAIT_MS;
+	long end = vdrun_now_ms() + WAIT_MS;
 	struct termios now;
 
 	do {
@@ -398,7 +230,7 @@ static void wait_raw(int m)
 		if (!(now.c_lflag & (ICANON | ECHO | ISIG)))
 			return;
 		usleep(5000);
-	} while (now_ms() < end);
+	} while (vdrun_now_ms() < end);
 	fail_msg("the terminal never went raw");
 }
 
@@ -409,21 +241,21 @@ static void wait_raw(int m)
  */
 static void test_detach_guest_runs(void **state)
 {
-	struct vd_test *t = *state;
+	struct vdrun *t = *state;
 	struct termios before, after;
 	struct vmproc c, second;
 	long long pid;
 	int m;
 
-	guest_file(t, "idle", "power-button-ignore", "");
-	vd_start(t, NULL);
-	vd_wait_console(t, "idle", "PROBE READY power-button-ignore");
+	vdrun_guest_file(t, "idle", "power-button-ignore", "");
+	vdrun_start(t, NULL);
+	vdrun_wait_console(t, "idle", "PROBE READY power-button-ignore");
 	pid = running_pid(t, "idle");
 	assert_true(pid > 0);
 
 	m = pty_open(&before);
 	console_start(t, &c, "idle", m);
-	vd_wait_event(t, "console-attached", "idle", 1);
+	vdrun_wait_event(t, "console-attached", "idle", 1);
 	wait_raw(m);
 
 	console_start(t, &second, "idle", -1);
@@ -439,12 +271,12 @@ static void test_detach_guest_runs(void **state)
 	assert_int_equal(after.c_iflag, before.c_iflag);
 	assert_int_equal(after.c_oflag, before.c_oflag);
 	close(m);
-	vd_wait_event(t, "console-detached", "idle", 1);
+	vdrun_wait_event(t, "console-detached", "idle", 1);
 	assert_true(vmproc_alive_after(&t->d, 200));
 	assert_int_equal(running_pid(t, "idle"), pid);
 
 	console_start(t, &c, "idle", -1);
-	vd_wait_event(t, "console-attached", "idle", 2);
+	vdrun_wait_event(t, "console-attached", "idle", 2);
 	assert_int_equal(vmproc_input(&c, CTRL_RBRACKET), 0);
 	assert_int_equal(vmproc_wait_exit(&c, EXIT_MS), 0);
 	vmproc_free(&c);

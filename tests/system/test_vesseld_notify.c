@@ -26,29 +26,18 @@
 #include <cmocka.h>
 
 #include "../lib/evlog.h"
+#include "../lib/vdrun.h"
 #include "../lib/vmproc.h"
 
-#define PATH_LEN 192
 #define MSG_MAX 512
 #define RECV_S 30
 #define EXIT_MS 30000
 
 struct nt {
-	char dir[64], conf[PATH_LEN], run[PATH_LEN], events[PATH_LEN];
-	char sock[PATH_LEN];
-	char vessel[PATH_MAX], probe[PATH_MAX];
+	struct vdrun vd;
+	char notify[VDRUN_PATH_LEN]; /* dir/notify: NOTIFY_SOCKET */
 	int fd; /* systemd's end */
-	struct vmproc d;
-	bool started;
-	struct evlog ev;
 };
-
-static const char *vesseld_path(void)
-{
-	const char *p = getenv("VESSELD");
-
-	return p ? p : "build/vesseld";
-}
 
 /* The fake systemd's socket at dir/notify, in NOTIFY_SOCKET. */
 static int fake_systemd(struct nt *t)
@@ -57,37 +46,28 @@ static int fake_systemd(struct nt *t)
 	struct timeval tv = { .tv_sec = RECV_S };
 	int one = 1;
 
-	snprintf(t->sock, sizeof(t->sock), "%s/notify", t->dir);
-	if (strlen(t->sock) >= sizeof(a.sun_path))
+	snprintf(t->notify, sizeof(t->notify), "%s/notify", t->vd.dir);
+	if (strlen(t->notify) >= sizeof(a.sun_path))
 		return -1;
-	memcpy(a.sun_path, t->sock, strlen(t->sock));
+	memcpy(a.sun_path, t->notify, strlen(t->notify));
 	t->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (t->fd < 0 ||
 	    setsockopt(t->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
 	    setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    bind(t->fd, (struct sockaddr *)&a, sizeof(a)))
 		return -1;
-	return setenv("NOTIFY_SOCKET", t->sock, 1);
+	return setenv("NOTIFY_SOCKET", t->notify, 1);
 }
 
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct nt *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return -1;
-	snprintf(t->dir, sizeof(t->dir), "%s/vessel-vdn-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(t->dir) || !realpath(vessel_path(), t->vessel) ||
-	    !realpath(probe_path(), t->probe)) {
+	if (!t || vdrun_init(&t->vd, "vdn", 0)) {
 		free(t);
 		return -1;
 	}
-	snprintf(t->conf, sizeof(t->conf), "%s/conf", t->dir);
-	snprintf(t->run, sizeof(t->run), "%s/run", t->dir);
-	snprintf(t->events, sizeof(t->events), "%s/run/vesseld.events", t->dir);
-	mkdir(t->conf, 0700);
+	t->fd = -1;
 	*state = t;
 	return fake_systemd(t);
 }
@@ -95,73 +75,18 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct nt *t = *state;
-	char cmd[PATH_LEN];
 
-	if (t->started)
-		vmproc_free(&t->d); /* SIGQUIT: vesseld cuts its guests */
-	evlog_free(&t->ev);
+	vdrun_free(&t->vd); /* SIGQUIT: vesseld cuts its guests */
 	if (t->fd >= 0)
 		close(t->fd);
 	unsetenv("NOTIFY_SOCKET");
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", t->dir);
 	free(t);
 	return 0;
 }
 
 static void guest_file(struct nt *t, const char *name, const char *more)
 {
-	char path[PATH_LEN + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.conf", t->conf, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "kernel %s\ncmdline probe.test=power-button\nmem 64M\n%s",
-		t->probe, more);
-	fclose(f);
-}
-
-static void vd_start(struct nt *t)
-{
-	const char *argv[] = { vesseld_path(), "--config-dir", t->conf,
-			       "--run-dir",    t->run,	       "--vessel",
-			       t->vessel,      "--foreground", NULL };
-
-	assert_int_equal(vmproc_start(&t->d, argv), 0);
-	t->started = true;
-}
-
-static void vd_dump(struct nt *t)
-{
-	evlog_free(&t->ev);
-	evlog_load(&t->ev, t->events);
-	evlog_dump(&t->ev);
-	vmproc_dump(&t->d);
-}
-
-/* Until run/@name/console.log shows the probe armed its power button. */
-static void wait_armed(struct nt *t, const char *name)
-{
-	char path[PATH_LEN + 64], buf[8192];
-	int tries;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s/console.log", t->run, name);
-	for (tries = 0; tries < RECV_S * 100; tries++) {
-		f = fopen(path, "re");
-		n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		buf[n] = '\0';
-		if (strstr(buf, "PROBE READY power-button"))
-			return;
-		usleep(10000);
-	}
-	vd_dump(t);
-	fail_msg("%s: its power button never armed", name);
+	vdrun_guest_file(&t->vd, name, "power-button", "%s", more);
 }
 
 /* The next message, which must be @want and come from vesseld itself. */
@@ -179,7 +104,7 @@ static void expect_msg(struct nt *t, const char *want)
 	int err = errno;
 
 	if (n < 0) {
-		vd_dump(t);
+		vdrun_dump(&t->vd);
 		fail_msg("no \"%s\" within %d s: %s", want, RECV_S,
 			 strerror(err));
 	}
@@ -188,9 +113,9 @@ static void expect_msg(struct nt *t, const char *want)
 		if (c->cmsg_type == SCM_CREDENTIALS)
 			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
 	if (strcmp(buf, want))
-		vd_dump(t);
+		vdrun_dump(&t->vd);
 	assert_string_equal(buf, want);
-	assert_int_equal(cred.pid, t->d.pid);
+	assert_int_equal(cred.pid, t->vd.d.pid);
 }
 
 /* The guests' vessels (from the started events) lack NOTIFY_SOCKET. */
@@ -201,9 +126,9 @@ static void expect_not_inherited(struct nt *t)
 	size_t n, k;
 	FILE *f;
 
-	while ((i = evlog_find(&t->ev, "started", i + 1)) >= 0) {
+	while ((i = evlog_find(&t->vd.ev, "started", i + 1)) >= 0) {
 		snprintf(path, sizeof(path), "/proc/%lld/environ",
-			 evlog_int(&t->ev, i, "pid", 0));
+			 evlog_int(&t->vd.ev, i, "pid", 0));
 		f = fopen(path, "re");
 		assert_non_null(f);
 		n = fread(env, 1, sizeof(env) - 1, f);
@@ -225,40 +150,40 @@ static void test_ready_after_autostart(void **state)
 	/* app starts only once db is up: READY must wait for both. */
 	guest_file(t, "app", "after db\n");
 	guest_file(t, "spare", "autostart no\n");
-	vd_start(t);
+	vdrun_start(&t->vd, NULL);
 	expect_msg(t, "READY=1");
-	evlog_load(&t->ev, t->events);
-	if (evlog_find(&t->ev, "autostart-done", 0) < 0 ||
-	    evlog_count(&t->ev, "up") != 2)
-		vd_dump(t);
-	assert_true(evlog_find(&t->ev, "autostart-done", 0) >= 0);
-	assert_int_equal(evlog_count(&t->ev, "up"), 2);
+	evlog_load(&t->vd.ev, t->vd.events);
+	if (evlog_find(&t->vd.ev, "autostart-done", 0) < 0 ||
+	    evlog_count(&t->vd.ev, "up") != 2)
+		vdrun_dump(&t->vd);
+	assert_true(evlog_find(&t->vd.ev, "autostart-done", 0) >= 0);
+	assert_int_equal(evlog_count(&t->vd.ev, "up"), 2);
 	expect_msg(t, "STATUS=2 of 3 guests running");
 	expect_not_inherited(t);
 	/* A press before the probe arms its button would be lost. */
-	wait_armed(t, "db");
-	wait_armed(t, "app");
-	assert_int_equal(vmproc_kill(&t->d, SIGTERM), 0);
+	vdrun_wait_console(&t->vd, "db", "PROBE READY power-button");
+	vdrun_wait_console(&t->vd, "app", "PROBE READY power-button");
+	assert_int_equal(vmproc_kill(&t->vd.d, SIGTERM), 0);
 	expect_msg(t, "STOPPING=1");
-	evlog_free(&t->ev);
-	evlog_load(&t->ev, t->events);
-	assert_true(evlog_find(&t->ev, "shutdown", 0) >= 0);
+	evlog_free(&t->vd.ev);
+	evlog_load(&t->vd.ev, t->vd.events);
+	assert_true(evlog_find(&t->vd.ev, "shutdown", 0) >= 0);
 	expect_msg(t, "STATUS=stopping every guest (SIGTERM)");
-	if (vmproc_wait_exit(&t->d, EXIT_MS))
-		vd_dump(t);
-	assert_int_equal(t->d.status, 0);
+	if (vmproc_wait_exit(&t->vd.d, EXIT_MS))
+		vdrun_dump(&t->vd);
+	assert_int_equal(t->vd.d.status, 0);
 }
 
 static void test_ready_without_guests(void **state)
 {
 	struct nt *t = *state;
 
-	vd_start(t);
+	vdrun_start(&t->vd, NULL);
 	expect_msg(t, "READY=1");
 	expect_msg(t, "STATUS=0 of 0 guests running");
-	assert_int_equal(vmproc_kill(&t->d, SIGTERM), 0);
+	assert_int_equal(vmproc_kill(&t->vd.d, SIGTERM), 0);
 	expect_msg(t, "STOPPING=1");
-	assert_int_equal(vmproc_wait_exit(&t->d, EXIT_MS), 0);
+	assert_int_equal(vmproc_wait_exit(&t->vd.d, EXIT_MS), 0);
 }
 
 int main(void)

@@ -26,109 +26,20 @@
 #include <cmocka.h>
 
 #include "../lib/evlog.h"
+#include "../lib/vdrun.h"
 #include "../lib/vmproc.h"
 
-#define WAIT_MS 30000
 #define CTL_MS 20000
 #define EXIT_MS 30000
-#define PATH_LEN 192
 
 #define LIFECYCLE "model=qnx,name=lifecycle,size=4K"
 
-struct vd_test {
-	char dir[64]; /* $TMPDIR/vessel-vr-XXXXXX */
-	char conf[PATH_LEN], run[PATH_LEN], shm[PATH_LEN];
-	char events[PATH_LEN], sock[PATH_LEN];
-	char vessel[PATH_MAX], probe[PATH_MAX];
-	struct vmproc d;
-	bool started;
-	struct evlog ev;
-};
-
-static const char *vesseld_path(void)
+/* Each vessel's own log, after vesseld's (vdrun_dump). */
+static void vessel_logs(struct vdrun *t)
 {
-	const char *p = getenv("VESSELD");
-
-	return p ? p : "build/vesseld";
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static int setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-	struct vd_test *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -1;
-	snprintf(t->dir, sizeof(t->dir), "%s/vessel-vr-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(t->dir) || !realpath(vessel_path(), t->vessel) ||
-	    !realpath(probe_path(), t->probe)) {
-		free(t);
-		return -1;
-	}
-	snprintf(t->conf, sizeof(t->conf), "%s/conf", t->dir);
-	snprintf(t->run, sizeof(t->run), "%s/run", t->dir);
-	snprintf(t->shm, sizeof(t->shm), "%s/shm", t->dir);
-	snprintf(t->events, sizeof(t->events), "%s/run/vesseld.events", t->dir);
-	snprintf(t->sock, sizeof(t->sock), "%s/run/vesseld.sock", t->dir);
-	mkdir(t->conf, 0700);
-	setenv("VESSEL_SHM_DIR", t->shm, 1);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct vd_test *t = *state;
-	char cmd[PATH_LEN + 16];
-
-	if (t->started)
-		vmproc_free(&t->d);
-	evlog_free(&t->ev);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", t->dir);
-	unsetenv("VESSEL_SHM_DIR");
-	free(t);
-	return 0;
-}
-
-static void guest_file(struct vd_test *t, const char *name,
-		       const char *scenario, const char *fmt, ...)
-{
-	char path[PATH_LEN + 64];
-	va_list ap;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.conf", t->conf, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "kernel %s\ncmdline probe.test=%s\nmem 64M\n", t->probe,
-		scenario);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-}
-
-static void vd_dump(struct vd_test *t)
-{
-	char path[PATH_LEN + 32];
+	char path[VDRUN_PATH_LEN + 32];
 	const char *names[] = { "a", "b" };
 
-	evlog_free(&t->ev);
-	evlog_load(&t->ev, t->events);
-	fprintf(stderr, "---- vesseld events ----\n");
-	evlog_dump(&t->ev);
-	vmproc_dump(&t->d);
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "cat '%s/%s/vessel.log' >&2",
 			 t->run, names[i]);
@@ -138,64 +49,23 @@ static void vd_dump(struct vd_test *t)
 	}
 }
 
-/* Index of the first event @type about @guest in @l, or -1. */
-static int ev_find(const struct evlog *l, const char *type, const char *guest)
+static int setup(void **state)
 {
-	const char *g;
+	struct vdrun *t = vdrun_new("vr", VDRUN_SHM_DIR);
 
-	for (int i = 0; i < l->n; i++) {
-		g = evlog_str(l, i, "guest");
-		if (!strcmp(evlog_type(l, i), type) &&
-		    (!guest || (g && !strcmp(g, guest))))
-			return i;
-	}
-	return -1;
+	if (t)
+		t->dump_more = vessel_logs;
+	*state = t;
+	return t ? 0 : -1;
 }
 
-static int vd_wait_event(struct vd_test *t, const char *type, const char *guest)
+static int teardown(void **state)
 {
-	long end = now_ms() + WAIT_MS;
-	int i;
-
-	for (;;) {
-		evlog_free(&t->ev);
-		evlog_load(&t->ev, t->events);
-		i = ev_find(&t->ev, type, guest);
-		if (i >= 0)
-			return i;
-		if (now_ms() > end || !vmproc_alive_after(&t->d, 10)) {
-			vd_dump(t);
-			fail_msg("no event %s for %s", type, guest);
-		}
-	}
+	vdrun_delete(*state);
+	return 0;
 }
 
-static void vd_wait_console(struct vd_test *t, const char *name,
-			    const char *marker)
-{
-	char path[PATH_LEN + 64], buf[16384];
-	long end = now_ms() + WAIT_MS;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s/console.log", t->run, name);
-	for (;;) {
-		f = fopen(path, "re");
-		n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		buf[n] = '\0';
-		if (strstr(buf, marker))
-			return;
-		if (now_ms() > end || !vmproc_alive_after(&t->d, 10)) {
-			vd_dump(t);
-			fail_msg("%s: no \"%s\" on its console: \"%s\"", name,
-				 marker, buf);
-		}
-	}
-}
-
-static int ctl(struct vd_test *t, ...)
+static int ctl(struct vdrun *t, ...)
 {
 	const char *argv[16] = { vesselctl_path(), "--daemon", t->sock };
 	struct vmproc c;
@@ -216,16 +86,16 @@ static int ctl(struct vd_test *t, ...)
 }
 
 /* The "wall" of the first event @type in vessel @name's own event file. */
-static void vessel_wall(struct vd_test *t, const char *name, const char *type,
+static void vessel_wall(struct vdrun *t, const char *name, const char *type,
 			char *wall, size_t len)
 {
-	char path[PATH_LEN + 32];
+	char path[VDRUN_PATH_LEN + 32];
 	struct evlog l = { 0 };
 	int i;
 
 	snprintf(path, sizeof(path), "%s/%s/events.jsonl", t->run, name);
 	assert_int_equal(evlog_load(&l, path), 0);
-	i = ev_find(&l, type, NULL);
+	i = vdrun_ev_nth(&l, type, NULL, 1);
 	if (i < 0) {
 		evlog_dump(&l);
 		fail_msg("%s: vessel wrote no %s", name, type);
@@ -265,44 +135,35 @@ static void assert_not_after(const char *what, const char *a, const char *when,
 
 static void test_relay_to_peer(void **state)
 {
-	struct vd_test *t = *state;
-	char hook_out[PATH_LEN + 16], line[256], hook_wall[64] = "";
+	struct vdrun *t = *state;
+	char hook_out[VDRUN_PATH_LEN + 16], line[256], hook_wall[64] = "";
 	char s5[64], hook_ack[64], posted[64], took[64], relayed[64];
-	char ctl_sock[PATH_LEN + 16];
+	char ctl_sock[VDRUN_PATH_LEN + 16];
 	const char *told;
 	FILE *f;
 	int i;
 
 	snprintf(hook_out, sizeof(hook_out), "%s/hook.out", t->dir);
-	guest_file(t, "b", "lifecycle-daemon probe.lc.request_ms=600000",
-		   "shmem %s\non-poweroff stop\nstop-timeout 500ms\n",
-		   LIFECYCLE);
-	guest_file(
+	vdrun_guest_file(t, "b", "lifecycle-daemon probe.lc.request_ms=600000",
+			 "shmem %s\non-poweroff stop\nstop-timeout 500ms\n",
+			 LIFECYCLE);
+	vdrun_guest_file(
 		t, "a", "lifecycle probe.lc.on=button probe.lc.ack_ms=9000",
 		"shmem %s\nafter b\nshares-device-with b\non-poweroff stop\n"
 		"on-guest-shutdown-hook echo \"$VESSEL_NAME "
 		"$VESSEL_GUEST_STATE $(date -u +%%Y-%%m-%%dT%%H:%%M:%%S.%%3NZ)\""
 		" > %s\n",
 		LIFECYCLE, hook_out);
-	{
-		const char *argv[] = {
-			vesseld_path(), "--config-dir", t->conf,
-			"--run-dir",	t->run,		"--vessel",
-			t->vessel,	"--foreground", NULL
-		};
-
-		assert_int_equal(vmproc_start(&t->d, argv), 0);
-		t->started = true;
-	}
-	vd_wait_console(t, "b", "PROBE READY lifecycle-daemon");
-	vd_wait_console(t, "a", "PROBE READY lifecycle");
+	vdrun_start(t, NULL);
+	vdrun_wait_console(t, "b", "PROBE READY lifecycle-daemon");
+	vdrun_wait_console(t, "a", "PROBE READY lifecycle");
 	assert_int_equal(ctl(t, "power-button", "a", NULL), 0);
 
-	i = vd_wait_event(t, "down", "a");
+	i = vdrun_wait_event(t, "down", "a", 1);
 	assert_int_equal(evlog_int(&t->ev, i, "code", -1), 0);
-	vd_wait_console(t, "a", "PROBE PASS lifecycle: ack after");
-	vd_wait_console(t, "b", "PROBE PASS lifecycle-peer-down: a");
-	i = ev_find(&t->ev, "guest-shutdown", "a");
+	vdrun_wait_console(t, "a", "PROBE PASS lifecycle: ack after");
+	vdrun_wait_console(t, "b", "PROBE PASS lifecycle-peer-down: a");
+	i = vdrun_ev_nth(&t->ev, "guest-shutdown", "a", 1);
 	assert_true(i >= 0);
 	assert_string_equal(evlog_str(&t->ev, i, "state"), "shutting-down");
 	told = evlog_str(&t->ev, i, "told");
@@ -335,9 +196,9 @@ static void test_relay_to_peer(void **state)
 	snprintf(ctl_sock, sizeof(ctl_sock), "%s/b/ctl.sock", t->run);
 	assert_int_equal(ctl(t, "--vm", ctl_sock, "request", "poweroff", NULL),
 			 0);
-	i = vd_wait_event(t, "down", "b");
+	i = vdrun_wait_event(t, "down", "b", 1);
 	assert_int_equal(evlog_int(&t->ev, i, "code", -1), 0);
-	i = ev_find(&t->ev, "guest-shutdown", "b");
+	i = vdrun_ev_nth(&t->ev, "guest-shutdown", "b", 1);
 	assert_true(i >= 0);
 	assert_string_equal(
 		squeeze(evlog_str(&t->ev, i, "told"), line, sizeof(line)),
