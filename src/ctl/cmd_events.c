@@ -2,7 +2,10 @@
 /*
  * `vesselctl events`: after the "ok" reply the connection carries event
  * lines (docs/events.md) until vessel exits. Each is printed as it comes,
- * raw with --json, else as "TIME EVENT key=value ...".
+ * raw with --json, else as "TIME EVENT key=value ...". To vesseld, the
+ * request is `events past` (its event file so far; it then closes) or,
+ * with --follow, `events all` (those lines, then each new one, until
+ * vesseld exits; vesseld makes the seam, so none is lost or doubled).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -84,10 +87,12 @@ static bool event_is_refusal(const struct ctl *ctl, const char *line)
 
 int cmd_events(const struct ctl *ctl)
 {
+	const char *const argv[] = { ctl->follow ? "all" : "past", NULL };
 	struct proto_reply rep;
 	struct ctl_conn conn;
 	char *line;
-	int ret = ctl_vm_call(ctl, "events", &conn, &rep);
+	int ret = ctl_call(ctl, "events", ctl->vm ? NULL : argv, CTL_REPLY_MS,
+			   &conn, &rep);
 
 	if (ret)
 		return ret;

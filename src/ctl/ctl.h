@@ -32,6 +32,7 @@ struct ctl {
 	const char *vm; /* --vm PATH, or NULL */
 	const char *daemon; /* --daemon PATH: vesseld, when --vm is not given */
 	bool json; /* --json */
+	bool follow; /* --follow: vesseld's events, the past then the new */
 	const char *offset, *length; /* shmem dump --offset/--length */
 	const char *cmd; /* the subcommand's name */
 	int argc; /* its arguments */

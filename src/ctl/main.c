@@ -64,8 +64,10 @@ static const struct ctl_cmd ctl_daemon_cmds[] = {
 	  0, 2, cmd_daemon_guest_shutdown },
 	{ "reload", "read the guest files again (a bad file changes nothing)",
 	  0, 0, cmd_reload },
-	{ "events", "stream vesseld's events (every guest's transitions)", 0, 0,
-	  cmd_events },
+	{ "events",
+	  "vesseld's events so far (every guest's transitions); "
+	  "--follow: then the new ones",
+	  0, 0, cmd_events },
 	{ "console",
 	  "NAME: attach to the guest's serial console (Ctrl-] "
 	  "detaches)",
@@ -77,13 +79,15 @@ static void ctl_usage(FILE *f)
 {
 	const struct ctl_cmd *c;
 
-	fprintf(f, "Usage: vesselctl --vm PATH COMMAND [--json]\n"
-		   "       vesselctl [--daemon PATH] COMMAND [NAME] [--json]\n"
-		   "       vesselctl shmem list | dump NAME [--offset N] "
-		   "[--length N] | ring NAME PEER\n"
-		   "Control a running vessel through its control socket "
-		   "(vessel --control PATH),\nor the guests of vesseld.\n"
-		   "\nCommands with --vm:\n");
+	fprintf(f,
+		"Usage: vesselctl --vm PATH COMMAND [--json]\n"
+		"       vesselctl [--daemon PATH] COMMAND [NAME] [--json]\n"
+		"       vesselctl [--daemon PATH] events [--follow] [--json]\n"
+		"       vesselctl shmem list | dump NAME [--offset N] "
+		"[--length N] | ring NAME PEER\n"
+		"Control a running vessel through its control socket "
+		"(vessel --control PATH),\nor the guests of vesseld.\n"
+		"\nCommands with --vm:\n");
 	for (c = ctl_cmds; c->name; c++)
 		fprintf(f, "  %-14s %s\n", c->name, c->help);
 	fprintf(f, "\nCommands to vesseld (without --vm):\n");
@@ -96,6 +100,8 @@ static void ctl_usage(FILE *f)
 		")\n"
 		"  --json         print JSON: the reply, the status object, "
 		"the event lines\n"
+		"  --follow       events (vesseld's): go on with the new ones "
+		"until vesseld exits\n"
 		"  --offset N, --length N  the bytes `shmem dump` shows\n"
 		"  -h, --help     print this help\n"
 		"  --version      print the version\n"
@@ -121,6 +127,7 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 		{ "vm", required_argument, NULL, 'v' },
 		{ "daemon", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "length", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -140,6 +147,9 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'j':
 			ctl->json = true;
+			break;
+		case 'f':
+			ctl->follow = true;
 			break;
 		case 'o':
 			ctl->offset = optarg;

@@ -2,7 +2,9 @@
 /*
  * vesseld's control socket (ctlsock.h). A fixed table of connection
  * slots; each carries one request and its reply, except an `events`
- * subscriber, which stays until either side closes. A request whose
+ * subscriber, which stays until either side closes (`events past` and
+ * `events all` first get the event file's lines, sent as the socket
+ * takes them). A request whose
  * answer is not known yet parks its connection in a wait (a guest
  * reaching a state, the shutdown's end, a forwarded call's reply).
  */
@@ -36,6 +38,8 @@ enum ctlsock_wait {
 	WAIT_SHUTDOWN, /* every guest is down */
 	WAIT_CALL, /* a forwarded request's reply */
 	WAIT_EVENTS, /* a subscriber: event lines until it closes */
+	WAIT_PAST, /* `events past`: the file's lines, then the close */
+	WAIT_CATCHUP, /* `events all`: the file's lines, then WAIT_EVENTS */
 };
 
 struct ctlsock_client {
@@ -47,7 +51,8 @@ struct ctlsock_client {
 	const char *cmd;
 	struct vmcall call;
 	struct relay *relay; /* guest-shutdown: the relay it waits for */
-	const char *arg; /* guest-shutdown: its STATE, in buf */
+	const char *arg; /* guest-shutdown: its STATE, events: its word */
+	off_t sent, past_end; /* WAIT_PAST, WAIT_CATCHUP: the file's bytes */
 	size_t len;
 	char buf[PROTO_REQUEST_MAX];
 };
@@ -400,7 +405,6 @@ static char *cmd_shutdown(struct ctlsock_client *cl, struct guest *g)
 	return NULL; /* answered by ctlsock_shutdown_done() */
 }
 
-/* A subscriber: the "ok" first, then every event line as it is written. */
 /* Read the configuration again; the reply says what changed, or why not. */
 static char *cmd_reload(struct ctlsock_client *cl, struct guest *g)
 {
@@ -413,11 +417,78 @@ static char *cmd_reload(struct ctlsock_client *cl, struct guest *g)
 	return ctlsock_ok(ctlsock_members("reload", summary));
 }
 
+/* Watch @cl for @events; false (and @cl dropped) if epoll refuses. */
+static bool ctlsock_rewatch(struct ctlsock_client *cl, u32 events)
+{
+	if (!dloop_rewatch(&cl->s->vd->loop, &cl->w, events))
+		return true;
+	ctlsock_drop(cl);
+	return false;
+}
+
+/*
+ * Send the event file from cl->sent as far as the socket takes it; a
+ * catching-up subscriber reads on to the file's current end (events
+ * written meanwhile included), then is a subscriber like any other, in
+ * one step of the loop: no line is lost or sent twice. When the socket is
+ * full, the rest waits for EPOLLOUT. False if @cl was dropped.
+ */
+static bool ctlsock_pump(struct ctlsock_client *cl)
+{
+	struct ctlsock *s = cl->s;
+	int fd = s->vd->ev.fd;
+	struct stat st;
+	char buf[16384];
+	ssize_t n, m;
+
+	for (;;) {
+		if (cl->wait == WAIT_CATCHUP)
+			cl->past_end = fd >= 0 && !fstat(fd, &st) ? st.st_size :
+								    cl->sent;
+		if (cl->sent >= cl->past_end)
+			break;
+		n = pread(fd, buf,
+			  MIN((off_t)sizeof(buf), cl->past_end - cl->sent),
+			  cl->sent);
+		if (n <= 0)
+			break; /* truncated under us: what is left is sent */
+		m = send(cl->w.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (m < 0 && errno != EAGAIN && errno != EINTR) {
+			ctlsock_drop(cl);
+			return false;
+		}
+		cl->sent += m > 0 ? m : 0;
+		if (m < n)
+			return ctlsock_rewatch(cl, EPOLLIN | EPOLLOUT);
+	}
+	if (cl->wait == WAIT_PAST) {
+		ctlsock_drop(cl);
+		return false;
+	}
+	cl->wait = WAIT_EVENTS;
+	return ctlsock_rewatch(cl, EPOLLIN);
+}
+
+/*
+ * A subscriber: the "ok" first, then every event line as it is written;
+ * `events past`: the event file's lines, then the close; `events all`:
+ * the file's lines, then every new one.
+ */
 static char *cmd_events(struct ctlsock_client *cl, struct guest *g)
 {
-	char *ok = ctlsock_ok(NULL);
+	enum ctlsock_wait wait = WAIT_EVENTS;
+	int fd = cl->s->vd->ev.fd;
+	struct stat st;
+	char *ok;
 
 	(void)g;
+	if (cl->arg && !strcmp(cl->arg, "past"))
+		wait = WAIT_PAST;
+	else if (cl->arg && !strcmp(cl->arg, "all"))
+		wait = WAIT_CATCHUP;
+	else if (cl->arg)
+		return proto_reply_error("events takes past, all or nothing");
+	ok = ctlsock_ok(NULL);
 	if (!ok ||
 	    send(cl->w.fd, ok, strlen(ok), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		free(ok);
@@ -425,7 +496,13 @@ static char *cmd_events(struct ctlsock_client *cl, struct guest *g)
 		return NULL;
 	}
 	free(ok);
-	cl->wait = WAIT_EVENTS;
+	cl->wait = wait;
+	cl->sent = 0;
+	cl->past_end = 0;
+	if (wait == WAIT_PAST && fd >= 0 && !fstat(fd, &st))
+		cl->past_end = st.st_size; /* the lines so far, no later one */
+	if (wait != WAIT_EVENTS)
+		ctlsock_pump(cl);
 	return NULL;
 }
 
@@ -497,8 +574,10 @@ static const struct ctlsock_cmd ctlsock_cmds[] = {
 	  "read the guest files again: add, remove, change guests (a bad file "
 	  "changes nothing)",
 	  false, cmd_reload },
-	{ "events", "stream vesseld's events as JSON lines", false,
-	  cmd_events },
+	{ "events",
+	  "[past|all]: vesseld's events as JSON lines: from now on; past: the "
+	  "event file's lines, then the close; all: those, then from now on",
+	  false, cmd_events },
 	{ "console",
 	  "NAME: attach to its console: after the reply, bytes both ways", true,
 	  cmd_console },
@@ -517,8 +596,11 @@ static char *ctlsock_dispatch(struct ctlsock_client *cl,
 			break;
 	if (!cmd->name)
 		return proto_reply_error("unknown command '%s'", req->cmd);
-	/* guest-shutdown alone takes a second argument, the state. */
-	if (req->argc !=
+	/*
+	 * guest-shutdown alone takes a second argument, the state; events
+	 * may take one word.
+	 */
+	if (req->argc - (cmd->run == cmd_events && req->argc) !=
 	    (cmd->needs_guest ? 1 : 0) + (cmd->run == cmd_guest_shutdown))
 		return proto_reply_error(
 			cmd->run == cmd_guest_shutdown ?
@@ -526,7 +608,8 @@ static char *ctlsock_dispatch(struct ctlsock_client *cl,
 			cmd->needs_guest ? "%s takes a guest's name" :
 					   "%s takes no arguments",
 			req->cmd);
-	cl->arg = req->argc > 1 ? req->argv[1] : NULL;
+	cl->arg = req->argc > cmd->needs_guest ? req->argv[cmd->needs_guest] :
+						 NULL;
 	if (cmd->needs_guest) {
 		g = vd_guest(cl->s->vd, req->argv[0]);
 		if (!g)
@@ -569,9 +652,12 @@ static void ctlsock_on_client(struct dloop_watch *w, u32 events)
 	char *nl;
 	ssize_t n;
 
-	(void)events;
 	if (cl->wait != WAIT_NONE) {
-		ctlsock_on_parked(cl);
+		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			ctlsock_on_parked(cl);
+		if (cl->w.fd >= 0 && (events & EPOLLOUT) &&
+		    (cl->wait == WAIT_PAST || cl->wait == WAIT_CATCHUP))
+			ctlsock_pump(cl);
 		return;
 	}
 	n = recv(w->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len,
