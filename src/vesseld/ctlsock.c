@@ -63,6 +63,7 @@ struct ctlsock {
 	char *path;
 	dev_t dev; /* the socket file we bound, to remove only ours */
 	ino_t ino;
+	gid_t group; /* --socket-group, or CTLSOCK_NO_GROUP */
 	struct ctlsock_client client[CTLSOCK_MAX_CLIENTS];
 };
 
@@ -698,8 +699,35 @@ static void ctlsock_tap(void *ctx, const char *line, size_t len)
 
 /* --- accepting --- */
 
-/* Root and vesseld's own user only (SO_PEERCRED, unix(7)). */
-static bool ctlsock_peer_allowed(int fd)
+/*
+ * Whether the peer's groups, as they were when it connected
+ * (SO_PEERGROUPS, Linux 4.13), hold @group. Unlike /proc/PID/status, the
+ * kernel's snapshot cannot name another process that reused the pid.
+ */
+static bool ctlsock_peer_in_group(int fd, gid_t group)
+{
+	socklen_t len = 0;
+	bool found = false;
+	gid_t *groups;
+	size_t i;
+
+	/* A zero length asks for the size the list needs. */
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) ||
+	    errno != ERANGE)
+		return false; /* no supplementary groups, or an error */
+	groups = malloc(len);
+	if (groups && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		for (i = 0; i < len / sizeof(*groups) && !found; i++)
+			found = groups[i] == group;
+	free(groups);
+	return found;
+}
+
+/*
+ * Root, vesseld's own user and, with --socket-group, the group's members
+ * by primary or supplementary group (SO_PEERCRED, unix(7)).
+ */
+static bool ctlsock_peer_allowed(const struct ctlsock *s, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -707,7 +735,11 @@ static bool ctlsock_peer_allowed(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
 	    len != sizeof(cred))
 		return false;
-	return cred.uid == 0 || cred.uid == getuid();
+	if (cred.uid == 0 || cred.uid == getuid())
+		return true;
+	if (s->group == CTLSOCK_NO_GROUP)
+		return false;
+	return cred.gid == s->group || ctlsock_peer_in_group(fd, s->group);
 }
 
 static void ctlsock_refuse(int fd, const char *msg)
@@ -734,7 +766,7 @@ static void ctlsock_on_listen(struct dloop_watch *w, u32 events)
 			log_warn_errno("control %s: accept", s->path);
 		return;
 	}
-	if (!ctlsock_peer_allowed(fd)) {
+	if (!ctlsock_peer_allowed(s, fd)) {
 		ctlsock_refuse(fd, "permission denied");
 		return;
 	}
@@ -780,8 +812,13 @@ static int ctlsock_bind(struct ctlsock *s, const struct sockaddr_un *a)
 		return -errno;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
+	/* The group first: until the chmod only we can connect. */
+	if (s->group != CTLSOCK_NO_GROUP &&
+	    chown(a->sun_path, (uid_t)-1, s->group))
+		return -errno;
 	/* A default ACL on the directory overrides the umask (acl(5)). */
-	if (chmod(a->sun_path, 0600) || listen(s->w.fd, CTLSOCK_BACKLOG))
+	if (chmod(a->sun_path, s->group == CTLSOCK_NO_GROUP ? 0600 : 0660) ||
+	    listen(s->w.fd, CTLSOCK_BACKLOG))
 		return -errno;
 	return 0;
 }
@@ -801,7 +838,8 @@ static int ctlsock_listen(struct ctlsock *s)
 	return ret ? ret : dloop_watch(&s->vd->loop, &s->w, EPOLLIN);
 }
 
-int ctlsock_open(struct ctlsock **out, struct vd *vd, const char *path)
+int ctlsock_open(struct ctlsock **out, struct vd *vd, const char *path,
+		 gid_t group)
 {
 	struct ctlsock *s = calloc(1, sizeof(*s));
 	int i, ret;
@@ -812,6 +850,7 @@ int ctlsock_open(struct ctlsock **out, struct vd *vd, const char *path)
 		return -ENOMEM;
 	}
 	s->vd = vd;
+	s->group = group;
 	s->w.fd = -1;
 	s->w.ready = ctlsock_on_listen;
 	for (i = 0; i < CTLSOCK_MAX_CLIENTS; i++) {

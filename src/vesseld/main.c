@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -36,6 +37,7 @@ struct vd_opts {
 	const char *run_dir;
 	const char *vessel;
 	bool foreground;
+	gid_t socket_group; /* CTLSOCK_NO_GROUP unless --socket-group */
 };
 
 static void vd_usage(FILE *f)
@@ -45,6 +47,7 @@ static void vd_usage(FILE *f)
 		"[--vessel PATH] [--foreground]\n"
 		"               [--console-log-size SIZE] "
 		"[--console-log-keep N]\n"
+		"               [--socket-group GROUP]\n"
 		"Start the guests of DIR/NAME.conf in their order, restart "
 		"them by their policy,\nand stop them all in order on SIGTERM "
 		"or `vesselctl shutdown`.\n\n"
@@ -58,6 +61,10 @@ static void vd_usage(FILE *f)
 		"SIZE (default 1M)\n"
 		"  --console-log-keep N     rotated logs kept, console.log.1 "
 		"to .N (default 3)\n"
+		"  --socket-group GROUP     GROUP's members may use the "
+		"control socket\n"
+		"                           (run dir 0710, socket 0660, both "
+		"of GROUP)\n"
 		"  -h, --help        print this help\n"
 		"  --version         print the version\n\n"
 		"Signals: SIGTERM/SIGINT stop every guest (power button, "
@@ -70,7 +77,7 @@ static void vd_usage(FILE *f)
 		CONFIG_DIR_DEFAULT, VESSELD_RUN_DIR);
 }
 
-enum { OPT_VERSION = 256, OPT_LOG_SIZE, OPT_LOG_KEEP };
+enum { OPT_VERSION = 256, OPT_LOG_SIZE, OPT_LOG_KEEP, OPT_SOCKET_GROUP };
 
 /* --console-log-size and --console-log-keep; false when bad. */
 static bool vd_console_opt(int opt, const char *arg)
@@ -93,6 +100,28 @@ static bool vd_console_opt(int opt, const char *arg)
 	return true;
 }
 
+/* --socket-group: a group's name (or number); false when unknown. */
+static bool vd_group_opt(struct vd_opts *o, const char *name)
+{
+	struct group *gr = getgrnam(name);
+	char *end;
+	unsigned long id;
+
+	if (gr) {
+		o->socket_group = gr->gr_gid;
+		return true;
+	}
+	errno = 0;
+	id = strtoul(name, &end, 10);
+	if (*name && !*end && !errno && (gid_t)id != CTLSOCK_NO_GROUP &&
+	    id == (gid_t)id && getgrgid(id)) {
+		o->socket_group = id;
+		return true;
+	}
+	fprintf(stderr, "vesseld: --socket-group: no group '%s'\n", name);
+	return false;
+}
+
 /* -1 to go on, or an exit code. */
 static int vd_parse_opts(struct vd_opts *o, int argc, char **argv)
 {
@@ -105,6 +134,7 @@ static int vd_parse_opts(struct vd_opts *o, int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "console-log-size", required_argument, NULL, OPT_LOG_SIZE },
 		{ "console-log-keep", required_argument, NULL, OPT_LOG_KEEP },
+		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -132,6 +162,10 @@ static int vd_parse_opts(struct vd_opts *o, int argc, char **argv)
 		case OPT_LOG_SIZE:
 		case OPT_LOG_KEEP:
 			if (!vd_console_opt(c, optarg))
+				return VD_EXIT_USAGE;
+			break;
+		case OPT_SOCKET_GROUP:
+			if (!vd_group_opt(o, optarg))
 				return VD_EXIT_USAGE;
 			break;
 		default:
@@ -168,8 +202,12 @@ static const char *vd_default_vessel(void)
 
 /* --- the run directory --- */
 
-/* mkdir -p @dir, the last component 0700; then its absolute path. */
-static int vd_make_run_dir(const char *dir, char *abs)
+/*
+ * mkdir -p @dir, the last component 0700, or 0710 of @group so that its
+ * members reach the socket (and nothing else: the guests' directories
+ * stay 0700); then its absolute path.
+ */
+static int vd_make_run_dir(const char *dir, gid_t group, char *abs)
 {
 	char tmp[PATH_MAX];
 	char *p;
@@ -187,6 +225,10 @@ static int vd_make_run_dir(const char *dir, char *abs)
 	if (mkdir(tmp, 0700) && errno != EEXIST)
 		return -errno;
 	if (!realpath(tmp, abs))
+		return -errno;
+	/* Also an existing directory: the option says who gets in now. */
+	if (group != CTLSOCK_NO_GROUP &&
+	    (chown(abs, (uid_t)-1, group) || chmod(abs, 0710)))
 		return -errno;
 	return 0;
 }
@@ -342,7 +384,7 @@ static void vd_emit_started(struct vd *vd)
  * an exit code, or -1. Guests start only after this (vd_start), once a
  * daemon's parent has been told it runs.
  */
-static int vd_setup(struct vd *vd)
+static int vd_setup(struct vd *vd, gid_t socket_group)
 {
 	char path[PATH_MAX + 64];
 	int ret;
@@ -360,7 +402,7 @@ static int vd_setup(struct vd *vd)
 		return VD_EXIT_OSERR;
 	}
 	snprintf(path, sizeof(path), "%s/%s", vd->run_dir, VESSELD_SOCK);
-	if (ctlsock_open(&vd->sock, vd, path))
+	if (ctlsock_open(&vd->sock, vd, path, socket_group))
 		return VD_EXIT_OSERR;
 	ret = vd_init_guests(vd);
 	if (ret)
@@ -403,7 +445,7 @@ static int vd_prepare(struct vd *vd, const struct vd_opts *o, char *run_abs,
 
 	if (ret >= 0)
 		return ret;
-	ret = vd_make_run_dir(o->run_dir, run_abs);
+	ret = vd_make_run_dir(o->run_dir, o->socket_group, run_abs);
 	if (ret) {
 		log_err("run directory %s: %s", o->run_dir, strerror(-ret));
 		config_free(&vd->cfg);
@@ -420,7 +462,8 @@ static int vd_prepare(struct vd *vd, const struct vd_opts *o, char *run_abs,
 
 int main(int argc, char **argv)
 {
-	struct vd_opts o = { CONFIG_DIR_DEFAULT, VESSELD_RUN_DIR, NULL, false };
+	struct vd_opts o = { CONFIG_DIR_DEFAULT, VESSELD_RUN_DIR, NULL, false,
+			     CTLSOCK_NO_GROUP };
 	static char run_abs[PATH_MAX];
 	struct vd vd = { .sig_fd = -1,
 			 .loop = { .epfd = -1 },
@@ -443,7 +486,7 @@ int main(int argc, char **argv)
 	vd.config_dir = vd.cfg.dir;
 	if (!o.foreground && (ret = vd_detach(&ready_fd)) >= 0)
 		return ret;
-	ret = vd_setup(&vd);
+	ret = vd_setup(&vd, o.socket_group);
 	if (ret >= 0) {
 		vd_ready(&ready_fd, ret);
 		vd.exit_code = ret;

@@ -9,9 +9,12 @@
  * SIGTERM after its stop-timeout and never sending SIGKILL; SIGQUIT cuts
  * every guest; `vesselctl shutdown` reports each guest; a bad file is
  * refused with file:line (exit 65); a second vesseld on the same run
- * directory is refused. Facts come from vesseld's event file.
+ * directory is refused; with --socket-group, a member of the group (and
+ * only a member) may use the control socket. Facts come from vesseld's
+ * event file.
  */
 #include <errno.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -39,6 +42,8 @@
 #define VD_EXIT_ESCALATED 1
 #define VD_EXIT_CONFIG 65
 #define VD_EXIT_LOCKED 75
+#define VD_EXIT_USAGE 64
+#define NOBODY "65534"
 #define CTL_EXIT_ESCALATED 4
 
 #define LIFECYCLE "model=qnx,name=lifecycle,size=4K"
@@ -494,6 +499,117 @@ static void test_second_vesseld_refused(void **state)
 	assert_int_equal(vdrun_stop(t), 0);
 }
 
+/* The temporary group of test_socket_group, removed by its teardown. */
+static char group_name[32];
+
+static int teardown_group(void **state)
+{
+	char cmd[64];
+
+	if (group_name[0]) {
+		snprintf(cmd, sizeof(cmd), "groupdel %s", group_name);
+		if (system(cmd))
+			fprintf(stderr, "could not remove group %s\n",
+				group_name);
+		group_name[0] = '\0';
+	}
+	return teardown(state);
+}
+
+/*
+ * `setpriv ... vesselctl --daemon SOCK list` as nobody, @gid its group
+ * and @groups its supplementary ones; its exit code.
+ */
+static int ctl_as_nobody(struct vdrun *t, struct vmproc *c, const char *gid,
+			 const char *groups)
+{
+	char ctl[PATH_MAX];
+	/* env: vmproc_start does not search PATH. */
+	const char *argv[] = {
+		"/usr/bin/env", "setpriv", "--reuid=" NOBODY, gid,
+		groups,		ctl,	   "--daemon",	      t->sock,
+		"list",		NULL
+	};
+
+	assert_non_null(realpath(vesselctl_path(), ctl));
+	assert_int_equal(vmproc_start(c, argv), 0);
+	return vmproc_wait_exit(c, VDRUN_CTL_MS);
+}
+
+static void expect_listed(struct vdrun *t, const char *gid, const char *groups)
+{
+	struct vmproc c;
+	int code = ctl_as_nobody(t, &c, gid, groups);
+
+	if (code || !strstr(c.out, "running"))
+		vmproc_dump(&c);
+	assert_int_equal(code, 0);
+	assert_non_null(strstr(c.out, "running"));
+	vmproc_free(&c);
+}
+
+/*
+ * --socket-group: the run directory 0710 and the socket 0660 of the
+ * group, the guest's directory still 0700; nobody lists the guests with
+ * the group as its own or as a supplementary one, and is refused without
+ * it. An unknown group is a usage error.
+ */
+static void test_socket_group(void **state)
+{
+	struct vdrun *t = *state;
+	const char *opts[] = { "--socket-group", group_name, NULL };
+	char cmd[64], gid[32], groups[32], guest_dir[VDRUN_PATH_LEN + 8];
+	struct group *gr;
+	struct vmproc c;
+	struct stat st;
+	int code;
+
+	if (getuid() || system("command -v groupadd groupdel setpriv "
+			       ">/dev/null 2>&1"))
+		skip();
+	snprintf(group_name, sizeof(group_name), "vesseltest%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "groupadd -f %s", group_name);
+	assert_int_equal(system(cmd), 0);
+	gr = getgrnam(group_name);
+	assert_non_null(gr);
+	snprintf(gid, sizeof(gid), "--regid=%u", (unsigned)gr->gr_gid);
+	snprintf(groups, sizeof(groups), "--groups=%u", (unsigned)gr->gr_gid);
+	/* mkdtemp made it 0700: nobody must get as far as the run dir. */
+	assert_int_equal(chmod(t->dir, 0711), 0);
+
+	vdrun_guest_file(t, "a", "power-button", "");
+	vdrun_start(t, opts);
+	vdrun_wait_event(t, "up", "a", 1);
+	assert_int_equal(stat(t->run, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0710);
+	assert_int_equal(st.st_gid, gr->gr_gid);
+	assert_int_equal(stat(t->sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_gid, gr->gr_gid);
+	snprintf(guest_dir, sizeof(guest_dir), "%s/a", t->run);
+	assert_int_equal(stat(guest_dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+
+	expect_listed(t, "--regid=" NOBODY, groups);
+	expect_listed(t, gid, "--clear-groups");
+	code = ctl_as_nobody(t, &c, "--regid=" NOBODY, "--clear-groups");
+	if (!code || !strstr(c.err, "ermission denied"))
+		vmproc_dump(&c);
+	assert_int_not_equal(code, 0);
+	assert_non_null(strstr(c.err, "ermission denied"));
+	vmproc_free(&c);
+
+	vdrun_wait_console(t, "a", "PROBE READY power-button");
+	assert_int_equal(vdrun_stop(t), 0);
+	vmproc_free(&t->d);
+	t->started = false;
+
+	opts[1] = "no-such-group-vessel";
+	vdrun_start(t, opts);
+	assert_int_equal(vmproc_wait_exit(&t->d, EXIT_MS), VD_EXIT_USAGE);
+	assert_non_null(strstr(t->d.err, "no group 'no-such-group-vessel'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +631,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_second_vesseld_refused,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_group, setup,
+						teardown_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
