@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/hostproc.h"
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "console.h"
@@ -347,19 +348,9 @@ static void vd_on_signal(struct dloop_watch *w, u32 events)
 
 static int vd_signals(struct vd *vd)
 {
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
-	vd->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	vd->sig_fd = hostproc_signalfd();
 	if (vd->sig_fd < 0)
-		return -errno;
+		return vd->sig_fd;
 	vd->sigw.fd = vd->sig_fd;
 	vd->sigw.ready = vd_on_signal;
 	return dloop_watch(&vd->loop, &vd->sigw, EPOLLIN);

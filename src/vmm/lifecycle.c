@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../common/exitcode.h"
+#include "../common/hostproc.h"
 #include "../common/log.h"
 #include "control.h"
 #include "vcpu.h"
@@ -288,19 +289,9 @@ static void vm_on_signal(void *dev, int fd)
 /* Signals become loop events; vCPU threads inherit the blocked mask. */
 static int vm_signals(struct vm *vm)
 {
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
-		return -EINVAL;
-	vm->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	vm->sig_fd = hostproc_signalfd();
 	if (vm->sig_fd < 0)
-		return -errno;
+		return vm->sig_fd;
 	return loop_watch_fd(&vm->loop, vm->sig_fd, vm_on_signal, vm);
 }
 
@@ -507,26 +498,12 @@ void vm_lifecycle_teardown(struct vm *vm)
 static void hook_child(struct vm *vm, const char *cmd, int code)
 {
 	const struct exitcode_info *e = exitcode_find(code);
-	const char *name = conf_get(vm->conf, "name");
 	char num[16];
 
-	sigset_t none;
-
-	/* Undo what vessel set up for itself: signalfd's mask, SIGPIPE. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	setpgid(0, 0);
 	snprintf(num, sizeof(num), "%d", code);
 	setenv("VESSEL_EXIT_CODE", num, 1);
 	setenv("VESSEL_REASON", e ? e->name : "unknown", 1);
-	setenv("VESSEL_NAME", name ? name : "", 1);
-	snprintf(num, sizeof(num), "%d", getppid());
-	setenv("VESSEL_PID", num, 1);
-	/* The hook's output goes to stderr: stdout is the guest's console. */
-	dup2(STDERR_FILENO, STDOUT_FILENO);
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
+	hostproc_exec_hook(cmd, conf_get(vm->conf, "name"));
 }
 
 /* Wait up to @ms for @pid; true when it was reaped into *@status. */

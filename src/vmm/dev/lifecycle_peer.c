@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../../common/conf.h"
+#include "../../common/hostproc.h"
 #include "../../common/lifecycle.h"
 #include "../../common/log.h"
 #include "../../shm/shm.h"
@@ -75,23 +76,9 @@ static void lc_ack(struct lc_peer *p, u32 seq)
 
 static void lc_hook_child(struct lc_peer *p, const char *state)
 {
-	const char *name = conf_get(env_conf(p->env), "name");
-	sigset_t none;
-	char num[16];
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	setpgid(0, 0);
 	setenv("VESSEL_GUEST_STATE", state, 1);
 	setenv("VESSEL_LIFECYCLE_REGION", shm_name(p->r), 1);
-	setenv("VESSEL_NAME", name ? name : "", 1);
-	snprintf(num, sizeof(num), "%d", getppid());
-	setenv("VESSEL_PID", num, 1);
-	/* stdout is the guest's console. */
-	dup2(STDERR_FILENO, STDOUT_FILENO);
-	execl("/bin/sh", "sh", "-c", p->hook, (char *)NULL);
-	_exit(127);
+	hostproc_exec_hook(p->hook, conf_get(env_conf(p->env), "name"));
 }
 
 static void lc_hook_done(struct lc_peer *p, const char *result, int status)
