@@ -140,7 +140,8 @@ static bool conf_list_seen(const char *list, const char *at, size_t klen)
 	while (p < at) {
 		size_t n = strcspn(p, ",");
 
-		if (!strncmp(p, at, klen) && p[klen] == '=')
+		if (!strncmp(p, at, klen) &&
+		    (p[klen] == '=' || p[klen] == ',' || !p[klen]))
 			return true;
 		p += n + (p[n] == ',');
 	}
@@ -150,7 +151,8 @@ static bool conf_list_seen(const char *list, const char *at, size_t klen)
 /*
  * A CONF_LIST value: "k=v,k=v" where each k appears at most once and is
  * one of @spec's keys, and each v is one of that key's '|' words ("*":
- * any non-empty text). 0, or -EINVAL with the message in @err.
+ * any non-empty text). A bare "k" stands for "k=on" where "on" is one of
+ * k's words (a flag: "readonly"). 0, or -EINVAL with the message in @err.
  */
 static int conf_list_check(const struct conf_key *k, const char *value,
 			   const char *origin, char *err, size_t errlen)
@@ -161,11 +163,27 @@ static int conf_list_check(const struct conf_key *k, const char *value,
 		return conf_error(err, errlen, -EINVAL, "%s: %s needs %s",
 				  origin, k->key, k->help_arg);
 	while (*p) {
-		size_t n = strcspn(p, ","), klen = strcspn(p, "=,"), alen;
+		size_t n = strcspn(p, ","), klen = strcspn(p, "=,"), alen = 0;
 		char alts[128], item[128];
 		const char *a = conf_list_spec(k->choices, p, klen, &alen);
 
 		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		if (a && klen == n && alen < sizeof(alts)) {
+			/* A bare flag: "k" for "k=on". */
+			memcpy(alts, a, alen);
+			alts[alen] = '\0';
+			if (!conf_choice_ok(alts, "on"))
+				return conf_error(
+					err, errlen, -EINVAL,
+					"%s: %s: %s needs a value, one of %s",
+					origin, k->key, item, alts);
+			if (conf_list_seen(value, p, klen))
+				return conf_error(err, errlen, -EINVAL,
+						  "%s: %s: %.*s is given twice",
+						  origin, k->key, (int)klen, p);
+			p += n + (p[n] == ',');
+			continue;
+		}
 		if (!a || klen == n || alen >= sizeof(alts))
 			return conf_error(
 				err, errlen, -EINVAL,
@@ -340,6 +358,17 @@ const struct conf_value *conf_find(const struct conf *c, const char *key)
 	return NULL;
 }
 
+const struct conf_value *conf_find_next(const struct conf *c, const char *key,
+					const struct conf_value *prev)
+{
+	int i;
+
+	for (i = prev ? (int)(prev - c->v) + 1 : 0; i < c->nr; i++)
+		if (!strcmp(c->v[i].key, key))
+			return &c->v[i];
+	return NULL;
+}
+
 const char *conf_get(const struct conf *c, const char *key)
 {
 	const struct conf_value *v = conf_find(c, key);
@@ -502,6 +531,13 @@ int conf_sub_get(const char *list, const char *sub, char *out, size_t outlen)
 	while (*p) {
 		size_t len = strcspn(p, ",");
 
+		if (len == n && !strncmp(p, sub, n)) {
+			/* A bare flag (conf_list_check): "on". */
+			if (outlen < 3)
+				return -E2BIG;
+			strcpy(out, "on");
+			return 0;
+		}
 		if (len > n && !strncmp(p, sub, n) && p[n] == '=') {
 			if (len - n - 1 >= outlen)
 				return -E2BIG;

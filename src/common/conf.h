@@ -77,8 +77,16 @@ u64 conf_get_num(const struct conf *c, const char *key, u64 def);
 const struct conf_value *conf_find(const struct conf *c, const char *key);
 
 /*
+ * Every value of a repeatable key (`--disk` twice), in the order given:
+ * the first after @prev (NULL: the first of all), or NULL when no more.
+ */
+const struct conf_value *conf_find_next(const struct conf *c, const char *key,
+				       const struct conf_value *prev);
+
+/*
  * Device option lists "name=lifecycle,size=4K": find @sub in @list and copy
- * its value into @out. Returns 0, -ENOENT when absent, -E2BIG when too long.
+ * its value into @out; a bare flag "readonly" reads as "on". Returns 0,
+ * -ENOENT when absent, -E2BIG when too long.
  */
 int conf_sub_get(const char *list, const char *sub, char *out, size_t outlen);
 

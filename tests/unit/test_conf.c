@@ -179,7 +179,7 @@ static void test_device_lists(void **state)
 		{ "model=foo", "'model=foo': model is one of i6300esb|ib700" },
 		{ "model=", "'model=': model is one of" },
 		{ "action=explode", "action is one of terminate|reset" },
-		{ "model", "'model' is not key=value" },
+		{ "model", "model needs a value, one of i6300esb|ib700" },
 		{ "timeout=5", "'timeout=5' is not key=value" },
 		{ "model=ib700,model=ib700", "model is given twice" },
 		{ "model=ib700,", NULL }, /* a trailing comma is harmless */
@@ -204,6 +204,75 @@ static void test_device_lists(void **state)
 		}
 		conf_free(&c);
 	}
+}
+
+/* Flags: a bare "readonly" is readonly=on; a key without "on" needs a value. */
+static void test_list_flags(void **state)
+{
+	static const struct {
+		const char *value;
+		const char *err; /* NULL: accepted */
+	} cases[] = {
+		{ "path=a.img,readonly", NULL },
+		{ "readonly,path=a.img", NULL },
+		{ "path=a.img,readonly=off", NULL },
+		{ "path=a.img,readonly,readonly", "readonly is given twice" },
+		{ "path=a.img,readonly=on,readonly",
+		  "readonly is given twice" },
+		{ "path", "path needs a value, one of *" },
+		{ "path=a.img,cache", "cache needs a value, one of writeback" },
+		{ "path=a.img,readonly=yes", "readonly is one of on|off" },
+		{ "path=a.img,bogus", "'bogus' is not key=value" },
+	};
+	char out[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = { "--disk", cases[i].value, NULL };
+		struct conf c;
+		int ret = parse(&c, argv);
+
+		if (!cases[i].err) {
+			if (ret)
+				fail_msg("'%s' rejected: %s", cases[i].value,
+					 err);
+		} else if (!ret || !strstr(err, cases[i].err)) {
+			fail_msg("'%s': got %d '%s', want '%s'", cases[i].value,
+				 ret, err, cases[i].err);
+		}
+		conf_free(&c);
+	}
+	assert_int_equal(
+		conf_sub_get("path=a,readonly", "readonly", out, sizeof(out)),
+		0);
+	assert_string_equal(out, "on");
+	assert_int_equal(
+		conf_sub_get("readonly=off", "readonly", out, sizeof(out)), 0);
+	assert_string_equal(out, "off");
+	assert_int_equal(conf_sub_get("path=a", "readonly", out, sizeof(out)),
+			 -ENOENT);
+}
+
+/* Repeatable keys: every value, in the order given. */
+static void test_find_next(void **state)
+{
+	const char *argv[] = { "--disk", "path=a", "--mem", "64M",
+			       "--disk", "path=b", NULL };
+	const struct conf_value *v;
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(parse(&c, argv), 0);
+	v = conf_find_next(&c, "disk", NULL);
+	assert_non_null(v);
+	assert_string_equal(v->value, "path=a");
+	v = conf_find_next(&c, "disk", v);
+	assert_non_null(v);
+	assert_string_equal(v->value, "path=b");
+	assert_null(conf_find_next(&c, "disk", v));
+	assert_null(conf_find_next(&c, "shmem", NULL));
+	conf_free(&c);
 }
 
 static void test_file(void **state)
@@ -295,6 +364,8 @@ int main(void)
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_serial_choices),
 		cmocka_unit_test(test_device_lists),
+		cmocka_unit_test(test_list_flags),
+		cmocka_unit_test(test_find_next),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_sub_get),

@@ -58,6 +58,7 @@
 #define PCI_INTERRUPT_PIN 0x3d /* 0: none, 1: INTA# .. 4: INTD# */
 
 /* MSI-X capability and table (section 6.8.2); Linux pci_regs.h names. */
+#define PCI_CAP_ID_VNDR 0x09 /* vendor specific */
 #define PCI_CAP_ID_MSIX 0x11
 #define PCI_MSIX_FLAGS 2 /* Message Control, from the capability */
 #define PCI_MSIX_FLAGS_QSIZE 0x07ff /* table size - 1 */

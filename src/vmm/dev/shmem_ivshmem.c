@@ -42,8 +42,6 @@
 #define R_IV_POSITION 0x8
 #define R_DOORBELL 0xc
 
-#define PCI_CAP_ID_VNDR 0x09
-
 struct ivshmem {
 	struct pci_dev pci;
 	struct dev_env *env;
