@@ -7,7 +7,7 @@
 #   make -f tests/linux/linux.mk VESSEL=build/linux/kvmcheck \
 #	VESSEL_GUEST=build/vessel-guest VESSELCTL_STATIC=... \
 #	VESSELD_STATIC=... test-linux
-# Needs: busybox-static cpio libcmocka-dev, and qemu-system-x86 where
+# Needs: busybox-static cpio libcmocka-dev e2fsprogs, and qemu-system-x86 where
 # /dev/kvm has no VT-x/AMD-V behind it (the nested harness); xz-utils is
 # optional (the generic kernel's vmlinux, ~2 s quicker per boot nested).
 
