@@ -21,6 +21,13 @@
  *   lifecycle-daemon  start /etc/vessel-requests, which does what the host
  *                     asks over the lifecycle region (vesselctl request),
  *                     print "ready", wait for a shutdown
+ *   disk              /etc/vessel-disk mounts ext4 on /dev/vda (virtio-blk),
+ *                     writes and fsyncs files and prints their checksums;
+ *                     then, by vessel.disk=: poweroff or readonly (also
+ *                     checks the read-only /dev/vdb): it unmounts, power
+ *                     off; button: start acpid first, print "ready", wait
+ *                     for a shutdown (which unmounts); hang: it writes on
+ *                     until the host cuts the power
  * The watchdog tests take vessel.watchdog=i6300esb|ib700 (the model, whose
  * driver alone is loaded) and vessel.watchdog_timeout=<s> (2).
  * Unknown tests power off.
@@ -67,6 +74,7 @@
 #define WATCHDOG_DEV "/dev/watchdog"
 #define SHUTDOWN_DIR "/etc/shutdown.d"
 #define REQUEST_DAEMON "/etc/vessel-requests"
+#define DISK_SCRIPT "/etc/vessel-disk"
 #define PCI_DEVICES "/sys/bus/pci/devices"
 #define MAX_MOUNTS 64
 
@@ -102,11 +110,33 @@ static const struct watchdog_model {
 
 #define N_WATCHDOG_MODELS (sizeof(watchdog_models) / sizeof(watchdog_models[0]))
 
+/*
+ * Modules only the disk test loads: virtio-blk on virtio-pci and, where
+ * the kernel has them as modules (the generic one), ext4 and what it
+ * needs. The other tests boot without their load time.
+ */
+static const char *const disk_modules[] = {
+	"virtio.ko",
+	"virtio_ring.ko",
+	"virtio_pci.ko",
+	"virtio_blk.ko",
+	"virtio_pci_legacy_dev.ko",
+	"virtio_pci_modern_dev.ko",
+	"ext4.ko",
+	"jbd2.ko",
+	"mbcache.ko",
+	"crc16.ko",
+	"crc32c_generic.ko",
+};
+
+#define N_DISK_MODULES (sizeof(disk_modules) / sizeof(disk_modules[0]))
+
 /* What the kernel command line asks (vessel.test= and its parameters). */
 static struct {
 	char test[64];
 	const struct watchdog_model *watchdog; /* NULL: none loaded */
 	int watchdog_timeout_s;
+	char disk[16]; /* vessel.disk=: how the disk test ends */
 } want;
 
 /*
@@ -172,6 +202,9 @@ static bool module_wanted(const char *base)
 	for (size_t i = 0; i < N_WATCHDOG_MODELS; i++)
 		if (!strcmp(base, watchdog_models[i].module))
 			return want.watchdog == &watchdog_models[i];
+	for (size_t i = 0; i < N_DISK_MODULES; i++)
+		if (!strcmp(base, disk_modules[i]))
+			return !strcmp(want.test, "disk");
 	return true;
 }
 
@@ -225,7 +258,7 @@ static void read_param(const char *key, char *buf, size_t size)
 	}
 }
 
-/* Fills want from vessel.test=, vessel.watchdog= and its timeout. */
+/* Fills want from vessel.test=, vessel.watchdog=, its timeout, vessel.disk=. */
 static void read_wanted(void)
 {
 	char model[32], timeout[16];
@@ -233,6 +266,7 @@ static void read_wanted(void)
 	read_param("vessel.test=", want.test, sizeof(want.test));
 	read_param("vessel.watchdog=", model, sizeof(model));
 	read_param("vessel.watchdog_timeout=", timeout, sizeof(timeout));
+	read_param("vessel.disk=", want.disk, sizeof(want.disk));
 	for (size_t i = 0; i < N_WATCHDOG_MODELS; i++)
 		if (!strcmp(model, watchdog_models[i].name))
 			want.watchdog = &watchdog_models[i];
@@ -674,6 +708,25 @@ static void start_request_daemon(void)
 	spawn(argv);
 }
 
+/*
+ * The disk test: /etc/vessel-disk does the file system's part and exits
+ * (or, for hang, never does). The button's shutdown unmounts with the rest.
+ */
+static void disk_test(void)
+{
+	const char *const argv[] = { DISK_SCRIPT, want.disk, NULL };
+	bool button = !strcmp(want.disk, "button");
+
+	if (button)
+		start_acpid();
+	reap_until(spawn(argv), LLONG_MAX);
+	if (button) {
+		say(MARK "ready");
+		wait_for_shutdown();
+	}
+	shutdown_system(RB_POWER_OFF);
+}
+
 /* What the guest kernel found: the harness checks CPUs and memory. */
 static void say_machine(void)
 {
@@ -731,6 +784,8 @@ int main(void)
 		start_request_daemon();
 		say(MARK "ready");
 		wait_for_shutdown();
+	} else if (!strcmp(test, "disk")) {
+		disk_test();
 	} else if (!strcmp(test, "watchdog-stop-kicking")) {
 		watchdog_test(false);
 	} else if (!strcmp(test, "watchdog-magic-close")) {
