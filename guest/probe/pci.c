@@ -52,6 +52,11 @@ static bool pci_present(u8 devfn, u32 *id)
 
 bool pci_find(u16 vendor, u16 device, u8 *devfn)
 {
+	return pci_find_nth(vendor, device, 0, devfn);
+}
+
+bool pci_find_nth(u16 vendor, u16 device, u32 nth, u8 *devfn)
+{
 	u32 want = (u32)device << 16 | vendor, id;
 	u8 dev, fn, nfn;
 
@@ -65,7 +70,7 @@ bool pci_find(u16 vendor, u16 device, u8 *devfn)
 		for (fn = 0; fn < nfn; fn++) {
 			if (fn && !pci_present(PCI_DEVFN(dev, fn), &id))
 				continue;
-			if (id == want) {
+			if (id == want && !nth--) {
 				*devfn = PCI_DEVFN(dev, fn);
 				return true;
 			}
@@ -177,14 +182,12 @@ void pci_set_master(u8 devfn)
 		pci_write(devfn, PCI_COMMAND, 2, cmd | PCI_COMMAND_MASTER);
 }
 
-u8 pci_find_cap(u8 devfn, u8 id)
+/* __pci_find_next_cap_ttl(): follow the list from the pointer at @pos. */
+static u8 find_cap_from(u8 devfn, u8 pos, u8 id)
 {
-	u8 pos;
 	int ttl;
 
-	if (!(pci_read(devfn, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
-		return 0;
-	pos = (u8)pci_read(devfn, PCI_CAPABILITY_LIST, 1);
+	pos = (u8)pci_read(devfn, pos, 1);
 	for (ttl = 48; ttl && pos >= 0x40; ttl--) {
 		pos &= ~3;
 		if ((u8)pci_read(devfn, pos, 1) == id)
@@ -192,4 +195,16 @@ u8 pci_find_cap(u8 devfn, u8 id)
 		pos = (u8)pci_read(devfn, pos + 1, 1);
 	}
 	return 0;
+}
+
+u8 pci_find_cap(u8 devfn, u8 id)
+{
+	if (!(pci_read(devfn, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return 0;
+	return find_cap_from(devfn, PCI_CAPABILITY_LIST, id);
+}
+
+u8 pci_find_next_cap(u8 devfn, u8 pos, u8 id)
+{
+	return find_cap_from(devfn, pos + 1, id);
 }

@@ -48,6 +48,11 @@ void pci_write(u8 devfn, u8 reg, u8 size, u32 val);
 
 /* The first function on bus 0 with @vendor:@device; false if none. */
 bool pci_find(u16 vendor, u16 device, u8 *devfn);
+/*
+ * The @nth (from 0) function on bus 0 with @vendor:@device, in slot and
+ * function order (the order Linux's bus scan adds them); false if fewer.
+ */
+bool pci_find_nth(u16 vendor, u16 device, u32 nth, u8 *devfn);
 
 /*
  * Make 32-bit memory BAR @bar decode, as firmware and then Linux's
@@ -79,5 +84,10 @@ void pci_set_master(u8 devfn);
  * hops, as Linux's PCI_FIND_CAP_TTL, so a looping list ends.
  */
 u8 pci_find_cap(u8 devfn, u8 id);
+/*
+ * The next capability @id after the one at @pos (Linux's
+ * pci_find_next_capability()), 0 if none; the same bound on hops.
+ */
+u8 pci_find_next_cap(u8 devfn, u8 pos, u8 id);
 
 #endif

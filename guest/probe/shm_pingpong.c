@@ -6,7 +6,7 @@
  * from its MSI-X handler, to the peer the initiator named in the region.
  * The initiator (probe.pp.role=initiator: another guest; or a host
  * program) rings, waits for the echo's doorbell, and times each round trip
- * with the TSC, calibrated against the LAPIC timer. Both know nothing of
+ * with the TSC (tsc.h). Both know nothing of
  * each other's ids: the record at offset 0 of the region tells them.
  */
 #include "shm.h"
@@ -16,6 +16,7 @@
 #include "print.h"
 #include "shm_ivshmem.h"
 #include "trap.h"
+#include "tsc.h"
 #include "x86.h"
 
 #define PP_MAGIC 0x474e5050u /* "PPNG" */
@@ -25,7 +26,6 @@
 #define PP_FIRST_US 30000000ull /* for the peer: it may still be booting */
 #define PP_IDLE_US 2000000ull /* between two doorbells of a run */
 #define PP_POLL_US 1000ull
-#define PP_CALIB_US 50000ull
 
 /*
  * At offset 0 of the region. The echo side writes @echo, then @magic when
@@ -74,31 +74,6 @@ static void pp_initiator_irq(u8 vector)
 	apic_eoi();
 }
 
-/* TSC cycles across one LAPIC one-shot of @us; its length in *@ns. */
-static u64 tsc_across(u64 us, u64 *ns)
-{
-	u64 t0 = rdtsc();
-
-	apic_wait_timed(NULL, NULL, us, ns);
-	return rdtsc() - t0;
-}
-
-/*
- * TSC cycles per millisecond: the difference of a short and a long
- * one-shot, so that arming the timer and waking up (a VM exit each, and
- * slow under PVM) cancel out.
- */
-static u64 tsc_khz(void)
-{
-	u64 ns_short, ns_long, c_short, c_long;
-
-	c_short = tsc_across(PP_CALIB_US, &ns_short);
-	c_long = tsc_across(2 * PP_CALIB_US, &ns_long);
-	if (c_long <= c_short || ns_long <= ns_short)
-		return 0;
-	return (c_long - c_short) * 1000000ull / (ns_long - ns_short);
-}
-
 static void sift_down(u32 *a, u32 root, u32 n)
 {
 	u32 child, tmp;
@@ -127,11 +102,6 @@ static void heap_sort(u32 *a, u32 n)
 		a[i] = tmp;
 		sift_down(a, 0, i);
 	}
-}
-
-static u64 cycles_to_ns(u64 c, u64 khz)
-{
-	return c * 1000000ull / khz;
 }
 
 /*
@@ -223,11 +193,10 @@ static void pp_report(u64 khz)
 	heap_sort(rtt, n);
 	med = n % 2 ? rtt[n / 2] : ((u64)rtt[n / 2 - 1] + rtt[n / 2] + 1) / 2;
 	probe_info("shm-pingpong rtt min %llu ns max %llu ns",
-		   cycles_to_ns(rtt[0], khz), cycles_to_ns(rtt[n - 1], khz));
+		   tsc_to_ns(rtt[0], khz), tsc_to_ns(rtt[n - 1], khz));
 	probe_pass("shm-pingpong",
 		   "%u round trips to peer %u: rtt median %llu ns p99 %llu ns",
-		   n, pp.peer, cycles_to_ns(med, khz),
-		   cycles_to_ns(rtt[p99], khz));
+		   n, pp.peer, tsc_to_ns(med, khz), tsc_to_ns(rtt[p99], khz));
 }
 
 static void pp_initiator(u32 pos)

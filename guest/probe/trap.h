@@ -6,7 +6,7 @@
  * Vectors above the exceptions. The 8259s are remapped to 0x20..0x2f and
  * masked; their spurious IRQ7/IRQ15 still need a gate. ISA IRQs 4 and 9
  * take 0x34 and 0x39 as in Linux's old 0x30 + irq scheme; a PCI device
- * takes 0x50; the LAPIC vectors are Linux's.
+ * takes 0x50 (virtio-blk 0x51 and 0x52); the LAPIC vectors are Linux's.
  */
 #define VEC_NMI 0x02
 #define VEC_PIC_BASE 0x20
@@ -15,6 +15,8 @@
 #define VEC_UART 0x34
 #define VEC_SCI 0x39 /* ISA IRQ 9, the usual SCI_INT */
 #define VEC_SHM 0x50 /* the shmem device: INTx through the I/O APIC, or MSI-X */
+#define VEC_BLK_CONFIG 0x51 /* virtio-blk MSI-X vector 0: config change */
+#define VEC_BLK_QUEUE 0x52 /* virtio-blk MSI-X vector 1: queue 0; or INTx */
 #define VEC_TIMER 0xec
 #define VEC_WAKE 0xf0
 #define VEC_APIC_ERROR 0xfe

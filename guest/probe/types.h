@@ -27,5 +27,8 @@ typedef long long s64;
 #define ENODEV 19
 #define ETIMEDOUT 110
 #define ERANGE 34
+#define ENOSPC 28
+#define EIO 5
+#define EBUSY 16
 
 #endif

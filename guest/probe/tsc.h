@@ -1,0 +1,19 @@
+/* The time-stamp counter as a clock, calibrated against the LAPIC timer. */
+#ifndef PROBE_TSC_H
+#define PROBE_TSC_H
+
+#include "types.h"
+
+/*
+ * TSC cycles per millisecond, from a 50 and a 100 ms LAPIC one-shot
+ * (their difference cancels the cost of arming and waking: a VM exit
+ * each, and slow under PVM). About 150 ms; 0 if the TSC does not count.
+ */
+u64 tsc_khz(void);
+
+static inline u64 tsc_to_ns(u64 cycles, u64 khz)
+{
+	return cycles * 1000000ull / khz;
+}
+
+#endif
