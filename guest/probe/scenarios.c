@@ -7,6 +7,7 @@
 #include "scenarios.h"
 #include "acpi.h"
 #include "apic.h"
+#include "blk.h"
 #include "bootinfo.h"
 #include "echo.h"
 #include "lib.h"
@@ -211,6 +212,22 @@ static __noreturn void sc_lifecycle_daemon(void)
 	shm_lifecycle_daemon_run(&acpi, &madt);
 }
 
+/* The blk-* scenarios: a disk on virtio-pci (blk.c). */
+#define BLK_SCENARIO(fn)                     \
+	static __noreturn void sc_##fn(void) \
+	{                                    \
+		need_acpi();                 \
+		need_madt();                 \
+		fn##_run(&acpi, &madt);      \
+	}
+
+BLK_SCENARIO(blk_write)
+BLK_SCENARIO(blk_readonly)
+BLK_SCENARIO(blk_full)
+BLK_SCENARIO(blk_zeroes)
+BLK_SCENARIO(blk_malformed)
+BLK_SCENARIO(blk_bench)
+
 static const struct scenario scenarios[] = {
 	{ "poweroff", sc_poweroff },
 	{ "reboot-acpi", sc_reboot_acpi },
@@ -230,6 +247,12 @@ static const struct scenario scenarios[] = {
 	{ "shm-pingpong", sc_shm_pingpong },
 	{ "lifecycle", sc_lifecycle },
 	{ "lifecycle-daemon", sc_lifecycle_daemon },
+	{ "blk-write", sc_blk_write },
+	{ "blk-readonly", sc_blk_readonly },
+	{ "blk-full", sc_blk_full },
+	{ "blk-zeroes", sc_blk_zeroes },
+	{ "blk-malformed", sc_blk_malformed },
+	{ "blk-bench", sc_blk_bench },
 };
 
 __noreturn void scenario_run(void)
