@@ -34,6 +34,13 @@
  * nested, the outer VM's /scenario does (the outer console then has
  * "VESSEL-HARNESS: signal NAME" or "VESSEL-HARNESS: vesselctl ..." lines).
  *
+ * The disk rows give vessel virtio-blk disks, each a fresh ext4 image
+ * (tests/linux/ext4img make), /dev/vda first. Direct, vessel opens the
+ * image; nested, the outer VM gets it as a raw virtio disk, which vessel
+ * opens there as /dev/vdX, so the host reads back what vessel wrote.
+ * After the run ext4img checks each image: e2fsck, the journal, the
+ * guest's fsynced files against their checksums on its console.
+ *
  * The vesseld rows run vesseld instead, with guest files for Debian
  * guests (vesseld_prologue below): the row's sh lines start it, act, and
  * end with its exit status; its log, the guests' console logs and
@@ -101,6 +108,14 @@ struct took {
 	int max_ms;
 };
 
+/*
+ * A disk's image after the run (ext4img check): unmounted and clean, or
+ * left mounted by a power cut (clean after the journal's replay), or
+ * given read-only and unchanged.
+ */
+enum disk_check { NO_DISK, DISK_CLEAN, DISK_REPLAY, DISK_READONLY };
+#define MAX_DISKS 2
+
 /* The guest kernels: fetch-kernel's flavours. */
 enum flavour { CLOUD, GENERIC, N_FLAVOURS };
 
@@ -110,7 +125,8 @@ enum flavour { CLOUD, GENERIC, N_FLAVOURS };
  * order and none of @absent (substrings of lines); so must vessel's event
  * lines with @events and @no_events, and the guest's @took. @args are
  * extra vessel arguments, as sh words; @cmdline extra words for the
- * guest's kernel command line.
+ * guest's kernel command line. @disks: the guest's disks, in order, and
+ * how each must look after.
  */
 struct scenario {
 	const char *name;
@@ -125,6 +141,7 @@ struct scenario {
 	const char *events[8];
 	const char *no_events[3];
 	struct took took;
+	enum disk_check disks[MAX_DISKS];
 	const char *vesseld; /* sh lines of a vesseld row (vesseld_prologue) */
 	bool demo; /* part of make demo-linux */
 };
@@ -154,6 +171,24 @@ struct scenario {
 	GUEST "watchdog kicking: i6300esb", GUEST "watchdog kicked for ", \
 		"watchdog0: watchdog did not stop!",                      \
 		GUEST "watchdog stopped kicking"
+
+/*
+ * The disk test (guest/linux/rootfs/etc/vessel-disk) mounted /dev/vda,
+ * found the host's seed files intact and fsynced each of its files.
+ */
+#define DISK_FSYNCED                                                   \
+	GUEST "disk: seeds ok in /mnt/vda: seed.txt: OK seed.bin: OK", \
+		GUEST "fsynced small.txt sha256=",                     \
+		GUEST "fsynced odd.bin sha256=",                       \
+		GUEST "fsynced one-mib.bin sha256=",                   \
+		GUEST "fsynced four-mib.bin sha256="
+
+/*
+ * vessel quiesced disk @id (diskN: the Nth --disk) and flushed it to the
+ * host (@flushed yes) or not (no: a power cut, or read-only).
+ */
+#define DISK_QUIESCED(id, flushed) \
+	EV("disk-quiesced"), "\"disk\":\"" id "\",\"flushed\":\"" flushed "\""
 
 /* The guest's private lifecycle region, on the QNX shmem device. */
 #define LIFECYCLE "--shmem name=lifecycle"
@@ -422,6 +457,79 @@ static const struct scenario scenarios[] = {
 		.took = { ACKED_SOON("rebooting") },
 	},
 	{
+		/* ext4 on virtio-blk: written, fsynced, unmounted, off. */
+		.name = "disk-poweroff",
+		.test = "disk",
+		.cmdline = "vessel.disk=poweroff",
+		.disks = { DISK_CLEAN },
+		.exit_code = EXIT_POWEROFF,
+		.markers = { DISK_FSYNCED, GUEST "disk: unmounted /dev/vda",
+			     GUEST "shutdown: begin", GUEST "poweroff" },
+		.absent = { GUEST "disk error" },
+		.events = { EV("s5"), DISK_QUIESCED("disk0", "yes"),
+			    EV("exit") },
+		.no_events = { EV("disk-io-error") },
+	},
+	{
+		/* Mounted when the button comes: the shutdown unmounts. */
+		.name = "disk-button",
+		.test = "disk",
+		.cmdline = "vessel.disk=button",
+		.disks = { DISK_CLEAN },
+		.send = { GUEST "ready", SIGTERM },
+		.exit_code = EXIT_POWEROFF,
+		.markers = { DISK_FSYNCED, SHUTDOWN_MARKERS },
+		.absent = { GUEST "disk error", "cannot unmount" },
+		.events = { EV("power-button-pressed"), "\"armed\":\"true\"",
+			    EV("power-button-acknowledged"), EV("s5"),
+			    DISK_QUIESCED("disk0", "yes"), EV("exit") },
+		.no_events = { EV("disk-io-error") },
+	},
+	{
+		/*
+		 * Power cut while unsynced writes go on: what was fsynced
+		 * before is on the image once the journal is replayed.
+		 */
+		.name = "disk-powercut",
+		.test = "disk",
+		.cmdline = "vessel.disk=hang",
+		.disks = { DISK_REPLAY },
+		.send = { GUEST "disk: writing unsynced data", SIGQUIT },
+		.exit_code = EXIT_POWER_CUT,
+		.markers = { DISK_FSYNCED,
+			     GUEST "disk: writing unsynced data" },
+		.absent = { GUEST "disk error", GUEST "shutdown" },
+		.events = { EV("power-cut"), DISK_QUIESCED("disk0", "no"),
+			    EV("exit") },
+		.no_events = { EV("s5"), EV("disk-io-error") },
+	},
+	{
+		/*
+		 * A second disk, read-only: it mounts so and reads right.
+		 * Linux honours VIRTIO_BLK_F_RO: it refuses the write itself
+		 * (EPERM) and vessel never sees it, so vessel's IOERR for
+		 * such writes is the probe guest's to test; the image must
+		 * be unchanged all the same.
+		 */
+		.name = "disk-readonly",
+		.test = "disk",
+		.cmdline = "vessel.disk=readonly",
+		.disks = { DISK_CLEAN, DISK_READONLY },
+		.exit_code = EXIT_POWEROFF,
+		.markers = { DISK_FSYNCED, GUEST "disk: vdb ro=1",
+			     GUEST "disk: seeds ok in /mnt/vdb: seed.txt: OK "
+				   "seed.bin: OK",
+			     GUEST
+			     "disk: write to /dev/vdb failed: dd: error "
+			     "writing '/dev/vdb': Operation not permitted",
+			     GUEST "disk: unmounted /dev/vda",
+			     GUEST "poweroff" },
+		.absent = { GUEST "disk error" },
+		.events = { EV("s5"), DISK_QUIESCED("disk0", "yes"),
+			    DISK_QUIESCED("disk1", "no"), EV("exit") },
+		.no_events = { EV("disk-io-error") },
+	},
+	{
 		/*
 		 * vesseld restarts a guest that rebooted; its second reboot
 		 * is one restart too many within the window: failed.
@@ -492,15 +600,19 @@ static const struct scenario scenarios[] = {
 static const char guest_cmdline[] = "console=ttyS0 panic=-1 quiet";
 /*
  * Modules the guest's initramfs holds (resolved through modules.dep): the
- * ACPI power button and the input device acpid reads it from, and the
- * pvpanic driver for the ACPI QEMU0001 device; the generic kernel's also
- * the watchdog drivers, of which /init loads the one vessel.watchdog= names.
+ * ACPI power button and the input device acpid reads it from, the pvpanic
+ * driver for the ACPI QEMU0001 device, and virtio-blk on virtio-pci (which
+ * /init loads for the disk test only); the generic kernel's also ext4 and
+ * crc32c, built in the cloud kernel, and the watchdog drivers, of which
+ * /init loads the one vessel.watchdog= names.
  */
-static const char *const cloud_modules[] = { "button", "evdev", "pvpanic-mmio",
-					     NULL };
-static const char *const generic_modules[] = { "button",       "evdev",
-					       "pvpanic-mmio", "i6300esb",
-					       "ib700wdt",     NULL };
+static const char *const cloud_modules[] = { "button",	     "evdev",
+					     "pvpanic-mmio", "virtio_blk",
+					     "virtio_pci",   NULL };
+static const char *const generic_modules[] = {
+	"button",     "evdev",	    "pvpanic-mmio",   "i6300esb", "ib700wdt",
+	"virtio_blk", "virtio_pci", "crc32c_generic", "ext4",	  NULL
+};
 /* Files of the guest's /etc, as mkinitramfs SRC=DEST arguments. */
 #define ROOTFS "guest/linux/rootfs/"
 static const char *const guest_files[] = {
@@ -509,6 +621,7 @@ static const char *const guest_files[] = {
 	ROOTFS "etc/shutdown.d/50-marker=etc/shutdown.d/50-marker",
 	ROOTFS "etc/shutdown.d/90-lifecycle=etc/shutdown.d/90-lifecycle",
 	ROOTFS "etc/vessel-requests=etc/vessel-requests",
+	ROOTFS "etc/vessel-disk=etc/vessel-disk",
 	NULL,
 };
 /* Where the guest has vessel-guest (the scripts above run it). */
@@ -739,7 +852,8 @@ static int pack_guest(const struct guest_kernel *k)
 
 /*
  * The outer VM's cached base archive for guest kernel @k: all but vessel
- * and the scenario. Its kvm modules are the outer (cloud) kernel's.
+ * and the scenario. Its modules are the outer (cloud) kernel's: kvm, and
+ * virtio-blk for the disk rows' images.
  */
 static int pack_outer(const struct guest_kernel *k)
 {
@@ -752,6 +866,8 @@ static int pack_outer(const struct guest_kernel *k)
 			       kernel_to,
 			       initrd_to,
 			       "kvm-amd",
+			       "virtio_blk",
+			       "virtio_pci",
 			       NULL };
 
 	snprintf(kernel_to, sizeof(kernel_to), "%s=guest/kernel", k->kernel);
@@ -985,6 +1101,35 @@ static void write_vesseld_scenario(FILE *f, const struct scenario *s,
 	fputs(s->vesseld, f);
 }
 
+/* Where disk @i of @s has its image: BUILD/run/NAME.vda.img, ... */
+static void disk_image(const struct scenario *s, size_t i, char *path,
+		       size_t size)
+{
+	snprintf(path, size, BUILD "/run/%s.vd%c.img", s->name,
+		 (char)('a' + i));
+}
+
+/*
+ * vessel's --disk arguments for @s: direct, its images; nested, the outer
+ * VM's disks, /dev/vda... in the order of QEMU's -drive arguments.
+ */
+static void write_disks(FILE *f, const struct scenario *s)
+{
+	char path[PATH_MAX], arg[PATH_MAX + 32];
+
+	for (size_t i = 0; i < MAX_DISKS && s->disks[i]; i++) {
+		if (h.nested)
+			snprintf(path, sizeof(path), "/dev/vd%c",
+				 (char)('a' + i));
+		else
+			disk_image(s, i, path, sizeof(path));
+		snprintf(arg, sizeof(arg), "path=%s%s", path,
+			 s->disks[i] == DISK_READONLY ? ",readonly" : "");
+		fputs(" --disk ", f);
+		sh_quote(f, arg);
+	}
+}
+
 /*
  * The scenario as sh commands. Nested: sourced by the outer /init (its
  * vessel, kernel and initramfs are at fixed paths). Direct: run by sh.
@@ -1028,6 +1173,7 @@ static int write_scenario(const struct scenario *s, const char *path,
 	}
 	fprintf(f, " --mem 256M --cpus 1%s%s", s->args ? " " : "",
 		s->args ? s->args : "");
+	write_disks(f, s);
 	if (h.nested)
 		write_nested_tail(f, &s->send, control);
 	else
@@ -1335,31 +1481,95 @@ static void check_run(const struct scenario *s, const struct run *r,
 			 s->took.prefix, ms, s->took.min_ms, s->took.max_ms);
 }
 
+/* ext4img's check of each disk of @s, as its row wants. */
+static const char *const disk_checks[] = {
+	[DISK_CLEAN] = "clean",
+	[DISK_REPLAY] = "replay",
+	[DISK_READONLY] = "unchanged",
+};
+
+/* Fresh images for @s's disks; -1 (and @why) if one cannot be made. */
+static int make_disks(const struct scenario *s, char *why, size_t size)
+{
+	char img[PATH_MAX];
+	const char *argv[] = { "tests/linux/ext4img", "make", img, NULL };
+
+	for (size_t i = 0; i < MAX_DISKS && s->disks[i]; i++) {
+		disk_image(s, i, img, sizeof(img));
+		if (run_tool(argv)) {
+			snprintf(why, size, "cannot make %.200s", img);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * After the run: ext4img checks each of @s's images, and the guest's
+ * fsynced files against its console @log; @why on the first failure.
+ */
+static void check_disks(const struct scenario *s, const char *log, char *why,
+			size_t size)
+{
+	char img[PATH_MAX];
+
+	for (size_t i = 0; i < MAX_DISKS && s->disks[i]; i++) {
+		const char *argv[] = {
+			"tests/linux/ext4img",	  "check", img,
+			disk_checks[s->disks[i]], log,	   NULL
+		};
+
+		disk_image(s, i, img, sizeof(img));
+		if (run_tool(argv)) {
+			snprintf(why, size, "ext4img check %.200s %s failed",
+				 img, disk_checks[s->disks[i]]);
+			return;
+		}
+	}
+}
+
+/*
+ * QEMU's -drive for disk @i of @s in the outer VM: its image, raw. QEMU
+ * writes what the outer VM writes straight to the file; cache=unsafe
+ * only drops the outer VM's flushes to the host's disk, which no check
+ * here needs (the host keeps running), and the image stays writable even
+ * for a read-only disk, so that a write vessel let through would show.
+ */
+static void outer_drive(const struct scenario *s, size_t i, char *arg,
+			size_t size)
+{
+	char img[PATH_MAX];
+
+	disk_image(s, i, img, sizeof(img));
+	snprintf(arg, size, "file=%s,format=raw,if=virtio,cache=unsafe", img);
+}
+
 /* Runs @s; returns vessel's exit code or -1, @why set on failure. */
 static int scenario_run(const struct scenario *s, char *why, size_t size)
 {
 	char scen[PATH_MAX], outer[PATH_MAX], log[PATH_MAX], evpath[PATH_MAX];
-	char control[PATH_MAX];
-	const char *qemu[] = { QEMU,
-			       "-accel",
-			       "tcg",
-			       "-cpu",
-			       h.cpu,
-			       "-m",
-			       "1024",
-			       "-smp",
-			       "1",
-			       "-nographic",
-			       "-nic",
-			       "none",
-			       "-no-reboot",
-			       "-kernel",
-			       OUTER_KERNEL->kernel,
-			       "-initrd",
-			       outer,
-			       "-append",
-			       "console=ttyS0 panic=-1 quiet",
-			       NULL };
+	char control[PATH_MAX], drives[MAX_DISKS][PATH_MAX + 64];
+	const char *qemu[32] = { QEMU,
+				 "-accel",
+				 "tcg",
+				 "-cpu",
+				 h.cpu,
+				 "-m",
+				 "1024",
+				 "-smp",
+				 "1",
+				 "-nographic",
+				 "-nic",
+				 "none",
+				 "-no-reboot",
+				 "-kernel",
+				 OUTER_KERNEL->kernel,
+				 "-initrd",
+				 outer,
+				 "-append",
+				 "console=ttyS0 panic=-1 quiet",
+				 NULL };
+	size_t nq = 0;
 	const char *direct[] = { "sh", scen, NULL };
 	/* vesselctl goes in only for the rows that use it. */
 	const char *mkouter[] = { "tests/linux/mkouter",
@@ -1384,6 +1594,16 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 		snprintf(control, sizeof(control), BUILD "/run/%s.ctl",
 			 s->name);
 	unlink(evpath); /* vessel appends */
+	while (qemu[nq])
+		nq++;
+	for (size_t i = 0; i < MAX_DISKS && s->disks[i]; i++) {
+		outer_drive(s, i, drives[i], sizeof(drives[i]));
+		qemu[nq++] = "-drive";
+		qemu[nq++] = drives[i];
+	}
+	qemu[nq] = NULL;
+	if (make_disks(s, why, size))
+		return -1;
 	if (write_scenario(s, scen, evpath, control) ||
 	    (h.nested && run_tool(mkouter))) {
 		snprintf(why, size, "cannot write %.200s", scen);
@@ -1402,6 +1622,8 @@ static int scenario_run(const struct scenario *s, char *why, size_t size)
 		printf(", \"%s\" %ld ms", s->took.prefix,
 		       took_ms(&s->took, r.console));
 	printf(", log %s\n", log);
+	if (!why[0])
+		check_disks(s, log, why, size);
 	if (why[0]) {
 		print_tail(&r, 25);
 		fprintf(stderr, "---- events ----\n%s----\n", events);
