@@ -45,7 +45,11 @@ extern const struct dev_type dev_virtio_blk;
 #define VD_WAIT_MS 5000
 #define VD_DEVICE_BLK (VIRTIO_PCI_DEVICE_BASE + 2)
 
-/* Guest RAM: the rings, indirect tables and buffers (a bump allocator). */
+/*
+ * Guest RAM: each driver's rings, then its indirect tables and buffers (a
+ * bump allocator), from its base (0, or VD_RAM_SIZE / 2 for a second
+ * disk).
+ */
 #define VD_RAM_SIZE (8u << 20)
 #define VD_DESC 0x10000
 #define VD_AVAIL 0x11000
@@ -96,6 +100,7 @@ struct vd_seg {
 
 struct vd {
 	struct dev_env *env;
+	u64 base; /* of this driver's part of guest RAM */
 	u8 slot;
 	u64 bar[PCI_NUM_BARS], bar_size[PCI_NUM_BARS];
 	u8 cap[VIRTIO_PCI_CAP_PCI_CFG + 1]; /* first capability of each type */
@@ -111,6 +116,7 @@ struct vd {
 	u8 kick_width; /* 2 as Linux's iowrite16; others take the slow path */
 	u16 avail_idx, num_added, last_used, next_desc, desc_free;
 	u16 chain_len[VIRTQ_MAX_SIZE]; /* descriptors each head holds */
+	bool cb_delayed; /* used_event is the test's: get_used leaves it */
 	u64 next_buf;
 	int kicks; /* notify writes made */
 };
@@ -200,20 +206,27 @@ static inline void vd_vm_env(struct vd_vm *vm, const char *const *opts)
 	vm->env->pci = vm->bus;
 }
 
-/* create() of the disks from `disk @disk` (NULL: none); its result. */
-static inline int vd_vm_create(struct vd_vm *vm, const char *disk)
+/* create() of the disks from @opts ("disk ..." strings); its result. */
+static inline int vd_vm_create_opts(struct vd_vm *vm, const char *const *opts)
 {
-	char opt[400];
-	const char *opts[] = { opt, NULL };
 	int ret;
 
-	snprintf(opt, sizeof(opt), "disk %s", disk);
-	vd_vm_env(vm, disk ? opts : NULL);
+	vd_vm_env(vm, opts);
 	vm->dev = (void *)1;
 	ret = dev_virtio_blk.create(vm->env, &vm->dev);
 	if (ret)
 		assert_null(vm->dev);
 	return ret;
+}
+
+/* create() of one disk from `disk @disk`. */
+static inline int vd_vm_create(struct vd_vm *vm, const char *disk)
+{
+	char opt[400];
+	const char *opts[] = { opt, NULL };
+
+	snprintf(opt, sizeof(opt), "disk %s", disk);
+	return vd_vm_create_opts(vm, opts);
 }
 
 /* Quiesce (if asked) and destroy, as vm.c does on the way out. */
@@ -518,6 +531,13 @@ static inline void vd_msix_enable(struct vd *vd, int nvec)
 	vd->msix = true;
 }
 
+/* pci_free_irq_vectors(): MSI-X off, INTx from now on. */
+static inline void vd_msix_disable(struct vd *vd)
+{
+	vd_cfg_write(vd, vd->msix_cap + PCI_MSIX_FLAGS, 2, 0);
+	vd->msix = false;
+}
+
 static inline bool vd_msix_pending(struct vd *vd, int vec)
 {
 	return vd_mmio_read(vd, vd->msix_pba, 8) & (1ULL << vec);
@@ -559,19 +579,19 @@ static inline void *vd_ptr(struct vd *vd, u64 gpa, u64 len)
 
 static inline struct vring_desc *vd_desc(struct vd *vd, u16 i)
 {
-	return vd_ptr(vd, VD_DESC + 16 * (u64)i, 16);
+	return vd_ptr(vd, vd->base + VD_DESC + 16 * (u64)i, 16);
 }
 
 /* avail: flags, idx, ring[qsize], used_event. */
 static inline u16 *vd_avail(struct vd *vd)
 {
-	return vd_ptr(vd, VD_AVAIL, 6 + 2 * (u64)vd->qsize);
+	return vd_ptr(vd, vd->base + VD_AVAIL, 6 + 2 * (u64)vd->qsize);
 }
 
 /* used: flags, idx, {id, len}[qsize], avail_event. */
 static inline u16 *vd_used(struct vd *vd)
 {
-	return vd_ptr(vd, VD_USED, 6 + 8 * (u64)vd->qsize);
+	return vd_ptr(vd, vd->base + VD_USED, 6 + 8 * (u64)vd->qsize);
 }
 
 static inline u16 vd_used_idx(struct vd *vd)
@@ -598,7 +618,8 @@ static inline u64 vd_alloc(struct vd *vd, u64 len, u64 align)
 /*
  * vp_modern_find_vqs() for queue 0 of @size entries (0: the device's),
  * with MSI-X vectors when @msix: config vector 0, queue vector 1, each
- * read back. The rings are zeroed, as dma_alloc gives them.
+ * read back; else INTx (MSI-X turned off if an earlier init had it). The
+ * rings are zeroed, as dma_alloc gives them.
  */
 static inline void vd_setup_queue(struct vd *vd, u16 size, bool msix)
 {
@@ -610,6 +631,8 @@ static inline void vd_setup_queue(struct vd *vd, u16 size, bool msix)
 		vd_common_write(vd, VIRTIO_PCI_COMMON_MSIX, 2, VD_VEC_CONFIG);
 		assert_int_equal(vd_common_read(vd, VIRTIO_PCI_COMMON_MSIX, 2),
 				 VD_VEC_CONFIG);
+	} else if (vd->msix) {
+		vd_msix_disable(vd);
 	}
 	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
 	vd->qsize = vd_common_read(vd, VIRTIO_PCI_COMMON_Q_SIZE, 2);
@@ -619,12 +642,14 @@ static inline void vd_setup_queue(struct vd *vd, u16 size, bool msix)
 		vd->qsize = size;
 		vd_common_write(vd, VIRTIO_PCI_COMMON_Q_SIZE, 2, size);
 	}
-	memset(vd->env->ram + VD_DESC, 0, VD_BUF - VD_DESC);
-	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_DESCLO, 4, VD_DESC);
+	memset(vd_ptr(vd, vd->base + VD_DESC, VD_BUF - VD_DESC), 0,
+	       VD_BUF - VD_DESC);
+	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_DESCLO, 4, vd->base + VD_DESC);
 	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_DESCHI, 4, 0);
-	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, VD_AVAIL);
+	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_AVAILLO, 4,
+			vd->base + VD_AVAIL);
 	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, 0);
-	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_USEDLO, 4, VD_USED);
+	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_USEDLO, 4, vd->base + VD_USED);
 	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_USEDHI, 4, 0);
 	if (msix) {
 		vd_common_write(vd, VIRTIO_PCI_COMMON_Q_MSIX, 2, VD_VEC_QUEUE);
@@ -637,7 +662,8 @@ static inline void vd_setup_queue(struct vd *vd, u16 size, bool msix)
 	vd->notify = vd->notify_base + notify_off * vd->notify_mult;
 	vd->avail_idx = vd->num_added = vd->last_used = vd->next_desc = 0;
 	vd->desc_free = vd->qsize;
-	vd->next_buf = VD_BUF;
+	vd->cb_delayed = false;
+	vd->next_buf = vd->base + VD_BUF;
 	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
 }
 
@@ -759,7 +785,9 @@ static inline bool vd_get_used(struct vd *vd, u16 *id, u32 *len)
 
 	if (vd_used_idx(vd) == vd->last_used)
 		return false;
-	elem = vd_ptr(vd, VD_USED + 4 + 8 * (u64)(vd->last_used % vd->qsize),
+	elem = vd_ptr(vd,
+		      vd->base + VD_USED + 4 +
+			      8 * (u64)(vd->last_used % vd->qsize),
 		      8);
 	*id = elem[0];
 	*len = elem[1];
@@ -767,7 +795,7 @@ static inline bool vd_get_used(struct vd *vd, u16 *id, u32 *len)
 	vd->desc_free += vd->chain_len[*id];
 	vd->chain_len[*id] = 0;
 	vd->last_used++;
-	if (vd->features & VD_BIT(VIRTIO_RING_F_EVENT_IDX))
+	if ((vd->features & VD_BIT(VIRTIO_RING_F_EVENT_IDX)) && !vd->cb_delayed)
 		vd_set_used_event(vd, vd->last_used);
 	return true;
 }
