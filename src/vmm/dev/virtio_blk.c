@@ -78,9 +78,11 @@ struct vblk_disk {
 	/* The queue: popped and pushed under qlock by the I/O thread. */
 	pthread_mutex_t qlock;
 	struct virtq vq;
-	bool writethrough; /* fixed at DRIVER_OK from features and config */
+	bool flush_ok; /* VIRTIO_BLK_F_FLUSH negotiated */
 	bool running; /* the thread exists */
 	bool stopping;
+	bool drain; /* on stopping, carry out what the ring holds first */
+	int drained; /* requests carried out after the stop began */
 	int stop_fd; /* eventfd: wake the thread to stop */
 	pthread_t thread;
 	/* Counters (any thread, atomics). */
@@ -128,6 +130,17 @@ static u8 vblk_error(struct vblk_disk *d, const char *op, int err, u64 sector)
 	    VBLK_MAX_ERROR_EVENTS)
 		env_event_fields(d->env, "disk-io-error", f, 4);
 	return VIRTIO_BLK_S_IOERR;
+}
+
+/*
+ * Without FLUSH the driver cannot ask for durability, so every write is
+ * made durable; with it, the `writeback` config field decides, and the
+ * driver may change it at any time (Linux: /sys/block/vda/cache_type).
+ */
+static bool vblk_writethrough(struct vblk_disk *d)
+{
+	return !d->flush_ok ||
+	       !__atomic_load_n(&d->cfg[CFG_WRITEBACK], __ATOMIC_RELAXED);
 }
 
 static int vblk_sync(struct vblk_disk *d)
@@ -193,7 +206,7 @@ static u8 vblk_write(struct vblk_disk *d, struct blk_req *r)
 	int ret = vblk_transfer(d, r, true);
 
 	__atomic_add_fetch(&d->writes, 1, __ATOMIC_RELAXED);
-	if (!ret && d->writethrough)
+	if (!ret && vblk_writethrough(d))
 		ret = vblk_sync(d);
 	return ret ? vblk_error(d, "write", -ret, r->sector) : VIRTIO_BLK_S_OK;
 }
@@ -275,7 +288,7 @@ static u8 vblk_ranges(struct vblk_disk *d, struct blk_req *r)
 			 errno != EOPNOTSUPP)
 			ret = -errno;
 	}
-	if (!ret && !discard && d->writethrough)
+	if (!ret && !discard && vblk_writethrough(d))
 		ret = vblk_sync(d);
 	if (ret)
 		return vblk_error(d, discard ? "discard" : "write-zeroes", -ret,
@@ -312,26 +325,31 @@ static void vblk_complete(struct vblk_disk *d, u16 head, u32 len)
 
 /*
  * Take the next request: 1 with one in d->vreq, 0 when the ring is empty
- * (kicks re-enabled), -1 to stop (asked to, or the driver broke the ring:
- * NEEDS_RESET, and the thread idles until the reset stops it).
+ * (kicks re-enabled), -1 to end: asked to stop (at once, or once the ring
+ * is empty when draining), or the driver broke the ring (NEEDS_RESET; the
+ * thread then idles until the reset stops it).
  */
 static int vblk_take(struct vblk_disk *d)
 {
+	bool stopping;
 	int ret;
 
 	pthread_mutex_lock(&d->qlock);
-	if (d->stopping) {
+	stopping = d->stopping;
+	if (stopping && !d->drain) {
 		pthread_mutex_unlock(&d->qlock);
 		return -1;
 	}
 	ret = virtq_pop(&d->vq, &d->vreq);
-	if (ret == 0) {
+	if (ret == 0 && !stopping) {
 		virtq_enable_kicks(&d->vq, true);
 		if (virtq_has_work(&d->vq)) {
 			virtq_enable_kicks(&d->vq, false);
 			ret = virtq_pop(&d->vq, &d->vreq);
 		}
 	}
+	if (ret > 0 && stopping)
+		d->drained++;
 	pthread_mutex_unlock(&d->qlock);
 	if (ret < 0) {
 		/* A guest may do this on purpose, again and again: not all logged. */
@@ -343,7 +361,7 @@ static int vblk_take(struct vblk_disk *d)
 		virtio_pci_needs_reset(&d->vp);
 		return -1;
 	}
-	return ret;
+	return ret == 0 && stopping ? -1 : ret;
 }
 
 static void vblk_serve(struct vblk_disk *d)
@@ -408,8 +426,10 @@ static void *vblk_thread(void *arg)
 		ret = vblk_take(d);
 		if (ret > 0)
 			vblk_serve(d);
-		else if (ret < 0 || !vblk_wait(d))
+		else if (ret < 0)
 			break;
+		else if (!vblk_wait(d) && !d->stopping)
+			break; /* poll failed: nothing left to wait with */
 	}
 	/* Broken ring: idle until stopped, touching nothing of the guest's. */
 	while (!__atomic_load_n(&d->stopping, __ATOMIC_ACQUIRE) && vblk_wait(d))
@@ -438,9 +458,7 @@ static int vblk_start(void *dev, u64 features)
 			d->id, q->size, (unsigned long long)q->desc);
 		return ret;
 	}
-	/* Without FLUSH the driver cannot ask for durability: write through. */
-	d->writethrough = !vblk_has(features, VIRTIO_BLK_F_FLUSH) ||
-			  !d->cfg[CFG_WRITEBACK];
+	d->flush_ok = vblk_has(features, VIRTIO_BLK_F_FLUSH);
 	d->stopping = false;
 	ret = pthread_create(&d->thread, NULL, vblk_thread, d);
 	if (ret) {
@@ -452,7 +470,10 @@ static int vblk_start(void *dev, u64 features)
 	return 0;
 }
 
-/* Let the request in progress finish, then end the thread. */
+/*
+ * Let the request in progress finish (and with d->drain every request the
+ * ring holds), then end the thread.
+ */
 static void vblk_stop(void *dev)
 {
 	struct vblk_disk *d = dev;
@@ -486,7 +507,8 @@ static void vblk_cfg_write(void *dev, u32 off, u8 size, u32 val)
 	struct vblk_disk *d = dev;
 
 	if (off == CFG_WRITEBACK && size == 1)
-		d->cfg[CFG_WRITEBACK] = !!val;
+		__atomic_store_n(&d->cfg[CFG_WRITEBACK], !!val,
+				 __ATOMIC_RELAXED);
 }
 
 static const struct virtio_pci_ops vblk_ops = {
@@ -700,9 +722,11 @@ static int vblk_create(struct dev_env *env, void **dev)
 }
 
 /*
- * Every request in progress completes (none is half-written); then a
- * controlled stop makes the image durable, and a power cut does not
- * pretend to: what the guest flushed is on disk either way.
+ * No request is half-written: a power cut lets the one in progress
+ * finish and drops the rest of the ring, as a disk losing power drops
+ * what it had not started; a controlled stop carries out every request
+ * the guest submitted and then makes the image durable. What the guest
+ * flushed is on disk either way.
  */
 static void vblk_quiesce(void *dev, enum stop_reason why)
 {
@@ -711,20 +735,24 @@ static void vblk_quiesce(void *dev, enum stop_reason why)
 
 	for (i = 0; i < b->nr; i++) {
 		struct vblk_disk *d = b->disk[i];
-		bool flush = why != STOP_POWER_CUT && !d->lim.readonly;
+		bool controlled = why != STOP_POWER_CUT;
 		struct env_field f[] = {
 			{ .key = "disk", .str = d->id },
-			{ .key = "flushed", .str = flush ? "yes" : "no" },
+			{ .key = "flushed", .str = "no" },
+			{ .key = "drained", .integer = true },
 		};
 
+		d->drain = controlled;
 		virtio_pci_stop(&d->vp);
-		ret = flush ? vblk_sync(d) : 0;
-		if (ret) {
-			log_err("disk %s: the final flush failed: %s", d->id,
-				strerror(-ret));
-			f[1].str = "failed";
+		f[2].num = d->drained;
+		if (controlled && !d->lim.readonly) {
+			ret = vblk_sync(d);
+			f[1].str = ret ? "failed" : "yes";
+			if (ret)
+				log_err("disk %s: the final flush failed: %s",
+					d->id, strerror(-ret));
 		}
-		env_event_fields(d->env, "disk-quiesced", f, 2);
+		env_event_fields(d->env, "disk-quiesced", f, 3);
 	}
 }
 
