@@ -220,15 +220,15 @@ static void fuzz_check_ok(const struct fuzz_dev *d)
 static u32 fuzz_execute(struct fuzz_dev *d, int status)
 {
 	struct blk_req *br = &d->br;
-	u64 written = 1, i, j;
+	u64 written = 1, i;
 
 	if (status == VIRTIO_BLK_S_OK) {
 		for (i = 0; i < br->nr_data; i++) {
 			u8 *p = br->data[i].host;
 
+			/* OUT: the ends (fuzz_check_ok() bounded the rest). */
 			if (br->type == VIRTIO_BLK_T_OUT) {
-				for (j = 0; j < br->data[i].len; j++)
-					d->sink ^= p[j];
+				d->sink ^= p[0] ^ p[br->data[i].len - 1];
 			} else if (br->type == VIRTIO_BLK_T_IN) {
 				memset(p, 0xa5, br->data[i].len);
 				written += br->data[i].len;

@@ -68,7 +68,10 @@ int virtq_init(struct virtq *q, virtq_gpa_fn gpa_ptr, void *ctx, u16 size,
 
 	if (!size || size > VIRTQ_MAX_SIZE || (size & (size - 1)))
 		return -EINVAL;
-	/* The alignments of 2.7 (table in 2.7.10.1 of 1.2's numbering). */
+	/*
+	 * 2.7.1: the driver "MUST ensure that the physical address of the
+	 * first byte of each virtqueue part is a multiple of" 16, 2 and 4.
+	 */
 	if (desc % 16 || avail % 2 || used % 4)
 		return -EINVAL;
 	d = gpa_ptr(ctx, desc, (u64)DESC_BYTES * size);
@@ -142,7 +145,7 @@ static int chain_enter_indirect(const struct virtq *q, struct chain *c,
  * chain is at most q->size buffers, indirect ones included (2.7.5.3.1).
  * Zero-length buffers are refused: the spec gives them no meaning and
  * QEMU's virtqueue_map_desc() refuses them too ("zero sized buffers are
- * not allowed"); Linux's drivers do not make them.
+ * not allowed"); Linux's virtio-blk never makes one.
  */
 static int chain_add(const struct virtq *q, struct virtq_req *req,
 		     const struct vring_desc *d)

@@ -91,7 +91,7 @@ struct virtq {
 /*
  * Start a queue of @size entries (a power of two, 1..VIRTQ_MAX_SIZE) whose
  * descriptor table, available and used rings the driver put at @desc,
- * @avail and @used (alignments 16, 2 and 4: virtio 1.2 2.7.10.1). Returns
+ * @avail and @used (alignments 16, 2 and 4: virtio 1.2 2.7, 2.7.1). Returns
  * 0, or -EINVAL for a bad size, misalignment, or a ring not wholly in
  * guest RAM. @features are the negotiated device features (for
  * INDIRECT_DESC and EVENT_IDX).
