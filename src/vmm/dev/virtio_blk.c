@@ -64,6 +64,8 @@
 #define VBLK_MAX_RANGE_SECTORS 0x3fffffu /* 2 GiB per discard/zero segment */
 #define VBLK_DISCARD_ALIGN 8 /* sectors: 4 KiB, the host's block */
 #define VBLK_MAX_ERROR_EVENTS 16
+#define VBLK_MAX_THREADS 8
+#define VBLK_DEFAULT_THREADS 1
 
 struct vblk_disk {
 	struct virtio_pci vp;
@@ -79,17 +81,25 @@ struct vblk_disk {
 	pthread_mutex_t qlock;
 	struct virtq vq;
 	bool flush_ok; /* VIRTIO_BLK_F_FLUSH negotiated */
-	bool running; /* the thread exists */
+	int nr_workers; /* I/O threads serving the queue (iothreads=) */
+	struct vblk_worker *worker;
+	int nr_running; /* threads started */
 	bool stopping;
+	bool broken; /* the driver broke the ring: NEEDS_RESET until reset */
 	bool drain; /* on stopping, carry out what the ring holds first */
 	int drained; /* requests carried out after the stop began */
-	int stop_fd; /* eventfd: wake the thread to stop */
-	pthread_t thread;
+	int stop_fd; /* eventfd: wake the threads to stop */
 	/* Counters (any thread, atomics). */
 	u64 reads, writes, flushes, errors;
 	bool flush_failed;
 	int error_events;
-	/* The thread's request buffers, too big for its stack. */
+};
+
+/* One I/O thread and its request buffers, too big for its stack. */
+struct vblk_worker {
+	struct vblk_disk *d;
+	int n;
+	pthread_t thread;
 	struct virtq_req vreq;
 	struct blk_req breq;
 };
@@ -329,27 +339,28 @@ static void vblk_complete(struct vblk_disk *d, u16 head, u32 len)
  * is empty when draining), or the driver broke the ring (NEEDS_RESET; the
  * thread then idles until the reset stops it).
  */
-static int vblk_take(struct vblk_disk *d)
+static int vblk_take(struct vblk_disk *d, struct vblk_worker *w)
 {
 	bool stopping;
 	int ret;
 
 	pthread_mutex_lock(&d->qlock);
 	stopping = d->stopping;
-	if (stopping && !d->drain) {
+	if ((stopping && !d->drain) || d->broken) {
 		pthread_mutex_unlock(&d->qlock);
 		return -1;
 	}
-	ret = virtq_pop(&d->vq, &d->vreq);
+	ret = virtq_pop(&d->vq, &w->vreq);
 	if (ret == 0 && !stopping) {
 		virtq_enable_kicks(&d->vq, true);
 		if (virtq_has_work(&d->vq)) {
 			virtq_enable_kicks(&d->vq, false);
-			ret = virtq_pop(&d->vq, &d->vreq);
+			ret = virtq_pop(&d->vq, &w->vreq);
 		}
 	}
 	if (ret > 0 && stopping)
 		d->drained++;
+	d->broken = ret < 0;
 	pthread_mutex_unlock(&d->qlock);
 	if (ret < 0) {
 		/* A guest may do this on purpose, again and again: not all logged. */
@@ -364,19 +375,19 @@ static int vblk_take(struct vblk_disk *d)
 	return ret == 0 && stopping ? -1 : ret;
 }
 
-static void vblk_serve(struct vblk_disk *d)
+static void vblk_serve(struct vblk_disk *d, struct vblk_worker *w)
 {
 	u32 len = 0;
-	int st = blk_req_parse(&d->vreq, &d->lim, &d->breq);
+	int st = blk_req_parse(&w->vreq, &d->lim, &w->breq);
 
 	if (st == VIRTIO_BLK_S_OK)
-		st = vblk_execute(d, &d->breq, &len);
+		st = vblk_execute(d, &w->breq, &len);
 	if (st >= 0) {
-		*d->breq.status = st;
+		*w->breq.status = st;
 		len += 1;
 	}
 	pthread_mutex_lock(&d->qlock);
-	vblk_complete(d, d->vreq.head, st >= 0 ? len : 0);
+	vblk_complete(d, w->vreq.head, st >= 0 ? len : 0);
 	pthread_mutex_unlock(&d->qlock);
 }
 
@@ -413,19 +424,26 @@ static void vblk_block_signals(void)
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 }
 
+/*
+ * Every I/O thread of a disk sleeps on the queue's kick eventfd and takes
+ * requests from the ring under qlock, one at a time, carrying them out in
+ * parallel; completion order does not matter to virtio (a FLUSH covers
+ * the writes completed before it was submitted, which are on the host).
+ */
 static void *vblk_thread(void *arg)
 {
-	struct vblk_disk *d = arg;
+	struct vblk_worker *w = arg;
+	struct vblk_disk *d = w->d;
 	char name[16];
 	int ret;
 
 	vblk_block_signals();
-	snprintf(name, sizeof(name), "vblk-%d", d->index);
+	snprintf(name, sizeof(name), "vblk-%d.%d", d->index, w->n);
 	pthread_setname_np(pthread_self(), name);
 	for (;;) {
-		ret = vblk_take(d);
+		ret = vblk_take(d, w);
 		if (ret > 0)
-			vblk_serve(d);
+			vblk_serve(d, w);
 		else if (ret < 0)
 			break;
 		else if (!vblk_wait(d) && !d->stopping)
@@ -437,6 +455,8 @@ static void *vblk_thread(void *arg)
 	return NULL;
 }
 
+static void vblk_stop(void *dev);
+
 static bool vblk_has(u64 features, int bit)
 {
 	return features & (1ULL << bit);
@@ -446,7 +466,7 @@ static int vblk_start(void *dev, u64 features)
 {
 	struct vblk_disk *d = dev;
 	struct virtio_pci_queue *q = &d->vp.q[0];
-	int ret;
+	int ret, i;
 
 	if (!q->enable)
 		return 0; /* nothing to serve until a reset re-enables */
@@ -459,14 +479,19 @@ static int vblk_start(void *dev, u64 features)
 		return ret;
 	}
 	d->flush_ok = vblk_has(features, VIRTIO_BLK_F_FLUSH);
-	d->stopping = false;
-	ret = pthread_create(&d->thread, NULL, vblk_thread, d);
-	if (ret) {
-		log_err("disk %s: cannot start its I/O thread: %s", d->id,
-			strerror(ret));
-		return -ret;
+	d->stopping = d->broken = false;
+	for (i = 0; i < d->nr_workers; i++) {
+		ret = pthread_create(&d->worker[i].thread, NULL, vblk_thread,
+				     &d->worker[i]);
+		if (ret) {
+			log_err("disk %s: cannot start its I/O thread: %s",
+				d->id, strerror(ret));
+			d->nr_running = i;
+			vblk_stop(d);
+			return -ret;
+		}
 	}
-	d->running = true;
+	d->nr_running = d->nr_workers;
 	return 0;
 }
 
@@ -478,18 +503,20 @@ static void vblk_stop(void *dev)
 {
 	struct vblk_disk *d = dev;
 	u64 one = 1;
+	int i;
 
-	if (!d->running)
+	if (!d->nr_running)
 		return;
 	pthread_mutex_lock(&d->qlock);
 	__atomic_store_n(&d->stopping, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&d->qlock);
 	if (write(d->stop_fd, &one, sizeof(one)) < 0)
 		log_warn_errno("disk %s: cannot wake its I/O thread", d->id);
-	pthread_join(d->thread, NULL);
+	for (i = 0; i < d->nr_running; i++)
+		pthread_join(d->worker[i].thread, NULL);
 	if (read(d->stop_fd, &one, sizeof(one)) < 0)
 		one = 0;
-	d->running = false;
+	d->nr_running = 0;
 }
 
 static u32 vblk_cfg_read(void *dev, u32 off, u8 size)
@@ -615,7 +642,7 @@ static void vblk_limits(struct vblk_disk *d)
 /* One `disk` option: path=P[,readonly][,id=ID][,cache=...]. */
 static int vblk_parse(struct vblk_disk *d, const struct conf_value *v)
 {
-	char word[16];
+	char word[16], c;
 
 	if (conf_sub_get(v->value, "path", d->path, sizeof(d->path))) {
 		log_err("%s: disk: needs path=FILE (at most %zu bytes)",
@@ -626,6 +653,14 @@ static int vblk_parse(struct vblk_disk *d, const struct conf_value *v)
 		d->lim.readonly = !strcmp(word, "on");
 	if (!conf_sub_get(v->value, "cache", word, sizeof(word)))
 		d->writethrough_opt = !strcmp(word, "writethrough");
+	d->nr_workers = VBLK_DEFAULT_THREADS;
+	if (!conf_sub_get(v->value, "iothreads", word, sizeof(word)) &&
+	    (sscanf(word, "%d%c", &d->nr_workers, &c) != 1 ||
+	     d->nr_workers < 1 || d->nr_workers > VBLK_MAX_THREADS)) {
+		log_err("%s: disk: iothreads is 1..%d", v->origin,
+			VBLK_MAX_THREADS);
+		return -EINVAL;
+	}
 	if (conf_sub_get(v->value, "id", d->id, sizeof(d->id)) == -E2BIG) {
 		log_err("%s: disk: id is at most %d bytes (the guest reads 20)",
 			v->origin, VIRTIO_BLK_ID_BYTES);
@@ -636,9 +671,24 @@ static int vblk_parse(struct vblk_disk *d, const struct conf_value *v)
 	return 0;
 }
 
+static int vblk_workers(struct vblk_disk *d)
+{
+	int i;
+
+	d->worker = calloc(d->nr_workers, sizeof(*d->worker));
+	if (!d->worker)
+		return -ENOMEM;
+	for (i = 0; i < d->nr_workers; i++) {
+		d->worker[i].d = d;
+		d->worker[i].n = i;
+	}
+	return 0;
+}
+
 static void vblk_disk_free(struct vblk_disk *d)
 {
 	virtio_pci_exit(&d->vp);
+	free(d->worker);
 	if (d->fd >= 0)
 		close(d->fd);
 	if (d->stop_fd >= 0)
@@ -662,6 +712,7 @@ static int vblk_disk_create(struct dev_env *env, const struct conf_value *v,
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);
 	ret = d->stop_fd < 0 ? -errno : vblk_parse(d, v);
 	ret = ret ? ret : vblk_open(d);
+	ret = ret ? ret : vblk_workers(d);
 	if (!ret) {
 		vblk_limits(d);
 		vblk_fill_cfg(d);
