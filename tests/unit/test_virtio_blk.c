@@ -1138,6 +1138,72 @@ static void test_two_disks(void **state)
 	assert_int_equal(unlink(second), 0);
 }
 
+/*
+ * iothreads=N: N threads serve the queue, in parallel; a batch of writes,
+ * reads and flushes all complete, each with the right data.
+ */
+static void batch_on_threads(struct fixture *f, int n)
+{
+	struct vd *vd = &f->vd;
+	struct vd_blk_req r[64];
+	bool done[64] = { false };
+	u8 data[1024], back[1024];
+	int threads = vd_thread_count();
+	u16 id;
+	u32 len;
+
+	vd_init(vd, all_features, true);
+	assert_int_equal(vd_thread_count(), threads + n);
+	for (int i = 0; i < 64; i++) {
+		u32 type = i % 8 == 7 ? VIRTIO_BLK_T_FLUSH :
+			   i % 2      ? VIRTIO_BLK_T_IN :
+					VIRTIO_BLK_T_OUT;
+		u32 size = type == VIRTIO_BLK_T_FLUSH ? 0 : sizeof(data);
+
+		fill(data, sizeof(data), 40 + i);
+		r[i] = vd_blk_add(vd, type, 2 * i, vd_buf(vd, data, size), size,
+				  type == VIRTIO_BLK_T_FLUSH ? 0 : 2,
+				  i % 3 == 0);
+		if (i % 16 == 15)
+			vd_kick(vd);
+	}
+	assert_true(vd_wait_used_idx(vd, 64));
+	while (vd_get_used(vd, &id, &len)) {
+		for (int i = 0; i < 64; i++) {
+			if (r[i].head != id || done[i])
+				continue;
+			done[i] = true;
+			assert_int_equal(vd_blk_status(vd, &r[i]),
+					 VIRTIO_BLK_S_OK);
+			assert_int_equal(len, i % 2 && i % 8 != 7 ? 1025 : 1);
+			break;
+		}
+	}
+	for (int i = 0; i < 64; i++) {
+		assert_true(done[i]);
+		file_read(f->image, 2 * i * 512, back, sizeof(back));
+		if (i % 2 == 0) {
+			fill(data, sizeof(data), 40 + i);
+			assert_memory_equal(back, data, sizeof(data));
+		} else if (i % 8 != 7) {
+			assert_memory_equal(vd_ptr(vd, r[i].data, sizeof(back)),
+					    back, sizeof(back));
+		}
+	}
+	vd_reset(vd);
+	assert_int_equal(vd_thread_count(), threads);
+}
+
+static void test_iothreads(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "path=%s,iothreads=1");
+	batch_on_threads(f, 1);
+	start(f, "path=%s,iothreads=8");
+	batch_on_threads(f, 8);
+}
+
 /* --- configuration errors --- */
 
 /* create() refuses `disk @opt`, leaving no fd behind and fd 0 alone. */
@@ -1176,6 +1242,12 @@ static void test_config_errors(void **state)
 	snprintf(opt, sizeof(opt), "path=%s,readonly", f->dir);
 	assert_refused(f, opt);
 	assert_refused(f, "path=/dev/null"); /* neither file nor block device */
+	snprintf(opt, sizeof(opt), "path=%s,iothreads=0", f->image);
+	assert_refused(f, opt);
+	snprintf(opt, sizeof(opt), "path=%s,iothreads=9", f->image);
+	assert_refused(f, opt);
+	snprintf(opt, sizeof(opt), "path=%s,iothreads=2x", f->image);
+	assert_refused(f, opt);
 	path_of(f, tiny, sizeof(tiny), "tiny.img");
 	vd_image(tiny, 511);
 	snprintf(opt, sizeof(opt), "path=%s", tiny);
@@ -1253,6 +1325,7 @@ int main(void)
 		T(test_quiesce_in_flight),
 		T(test_power_cut_in_flight),
 		T(test_two_disks),
+		T(test_iothreads),
 		T(test_config_errors),
 	};
 

@@ -12,7 +12,6 @@
  */
 #include "virtio_drv.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -64,20 +63,6 @@ static int teardown(void **state)
 	assert_int_equal(fake_fd_count(), f->fds_at_start);
 	free(f);
 	return 0;
-}
-
-/* Threads of this process: the disk's I/O threads show up here. */
-static int thread_count(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/task");
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /* A one-sector read that must complete with OK. */
@@ -316,7 +301,7 @@ static void test_bad_queue(void **state)
 {
 	struct fixture *f = *state;
 	struct vd *vd = &f->vd;
-	int threads = thread_count();
+	int threads = vd_thread_count();
 
 	assert_false(driver_ok_with(vd, 100, VD_DESC));
 	assert_true(vd_wait_intx(vd, 1));
@@ -326,14 +311,14 @@ static void test_bad_queue(void **state)
 	assert_false(driver_ok_with(vd, 256, VD_DESC + 8));
 	assert_false(driver_ok_with(vd, 256, VD_RAM_SIZE - 1024));
 	assert_false(driver_ok_with(vd, 256, 1ULL << 40));
-	assert_int_equal(thread_count(), threads);
+	assert_int_equal(vd_thread_count(), threads);
 	assert_true(driver_ok_with(vd, 64, VD_DESC));
-	assert_true(thread_count() > threads);
+	assert_true(vd_thread_count() > threads);
 	/* Never enabled: DRIVER_OK is fine, nothing serves the queue. */
 	assert_true(vd_negotiate(vd, rw_features));
 	vd_add_status(vd, VIRTIO_STATUS_DRIVER_OK);
 	assert_int_equal(vd_status(vd) & VIRTIO_STATUS_NEEDS_RESET, 0);
-	assert_int_equal(thread_count(), threads);
+	assert_int_equal(vd_thread_count(), threads);
 	vd_init(vd, rw_features, false);
 	read_one(vd);
 }
@@ -485,7 +470,7 @@ static void test_reset(void **state)
 {
 	struct fixture *f = *state;
 	struct vd *vd = &f->vd;
-	int threads = thread_count();
+	int threads = vd_thread_count();
 	struct vd_blk_req r;
 
 	/* INTx, so the completion below leaves the ISR and the line set. */
@@ -493,17 +478,17 @@ static void test_reset(void **state)
 	vd_common_write(vd, VIRTIO_PCI_COMMON_MSIX, 2, 1);
 	vd_common_write(vd, VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
 	vd_common_write(vd, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
-	assert_true(thread_count() > threads); /* the I/O threads */
+	assert_true(vd_thread_count() > threads); /* the I/O threads */
 	read_one(vd);
 	assert_true(vd_wait_intx(vd, 1));
 	vd_reset(vd);
 	assert_power_on(vd);
 	/* The I/O threads are gone: a request now is not served. */
-	assert_int_equal(thread_count(), threads);
+	assert_int_equal(vd_thread_count(), threads);
 	r = vd_blk_add(vd, VIRTIO_BLK_T_IN, 0, vd_buf(vd, NULL, 512), 512, 1,
 		       false);
 	vd_notify(vd);
-	assert_int_equal(thread_count(), threads);
+	assert_int_equal(vd_thread_count(), threads);
 	assert_int_equal(vd_used_idx(vd), 1);
 	assert_int_equal(vd_blk_status(vd, &r), 0xff);
 	/* A second reset changes nothing; a new init works from scratch. */
@@ -514,7 +499,7 @@ static void test_reset(void **state)
 	read_one(vd);
 	vd_reset(vd);
 	assert_power_on(vd);
-	assert_int_equal(thread_count(), threads);
+	assert_int_equal(vd_thread_count(), threads);
 }
 
 /* --- interrupts --- */

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -150,6 +151,20 @@ static inline u64 vd_efd_take(int efd)
 	if (poll(&p, 1, 0) == 1)
 		assert_int_equal(read(efd, &v, sizeof(v)), sizeof(v));
 	return v;
+}
+
+/* Threads of this process: a disk's I/O threads show up here. */
+static inline int vd_thread_count(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 /* --- the image --- */
