@@ -102,20 +102,21 @@ bool blk_write_pattern(struct vblk *b, u64 sector, u32 count, u32 per, u32 seed,
 static bool check_sector(const u8 *buf, u64 s, u32 seed, bool zero,
 			 const char *step)
 {
+	static const u64 zeros[VBLK_SECTOR / 8];
 	u32 i;
-	u8 want;
 
-	for (i = 0; i < VBLK_SECTOR; i++) {
-		want = zero ? 0 : blk_pattern_byte(s, i, seed);
-		if (buf[i] != want) {
-			probe_fail(step,
-				   "sector %llu byte %u: 0x%02x, want "
-				   "0x%02x",
-				   s, i, buf[i], want);
-			return false;
-		}
+	if (zero) {
+		i = (u32)cmp_qwords(buf, zeros, VBLK_SECTOR / 8) * 8;
+		while (i < VBLK_SECTOR && !buf[i])
+			i++;
+	} else {
+		i = blk_pattern_diff(buf, s, seed);
 	}
-	return true;
+	if (i == VBLK_SECTOR)
+		return true;
+	probe_fail(step, "sector %llu byte %u: 0x%02x, want 0x%02x", s, i,
+		   buf[i], zero ? 0 : blk_pattern_byte(s, i, seed));
+	return false;
 }
 
 static bool read_sectors(struct vblk *b, u64 s, u32 n, u8 *buf,
@@ -439,7 +440,8 @@ __noreturn void blk_zeroes_run(const struct acpi_info *ai,
 		      start + ZEROED_FIRST, ZEROED_COUNT, &zeroed);
 	dc = range_op(&b, VIRTIO_BLK_F_DISCARD, VIRTIO_BLK_T_DISCARD,
 		      start + DISCARDED_FIRST, DISCARDED_COUNT, &discarded);
-	memset(buf, 0xa5, ZEROES_SECTORS * VBLK_SECTOR);
+	fill_qwords(buf, 0xa5a5a5a5a5a5a5a5ull,
+		    ZEROES_SECTORS * VBLK_SECTOR / 8);
 	if (wz && dc &&
 	    read_sectors(&b, start, ZEROES_SECTORS, buf, "blk-zeroes") &&
 	    zeroes_check(buf, start, seed, zeroed, discarded))

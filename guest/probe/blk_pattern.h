@@ -14,19 +14,18 @@
 
 #define BLK_PATTERN_SECTOR 512u
 
+/* The formula above, byte by byte: the reference for the fast paths. */
 static inline u8 blk_pattern_byte(u64 s, u32 i, u32 d)
 {
 	return (u8)((u32)s * 131u + i * 7u + d + (u32)(s >> 8) * 17u);
 }
 
 /* Fill @count sectors from @sector into @buf. */
-static inline void blk_pattern_fill(u8 *buf, u64 sector, u32 count, u32 seed)
-{
-	u32 n, i;
-
-	for (n = 0; n < count; n++, buf += BLK_PATTERN_SECTOR)
-		for (i = 0; i < BLK_PATTERN_SECTOR; i++)
-			buf[i] = blk_pattern_byte(sector + n, i, seed);
-}
+void blk_pattern_fill(u8 *buf, u64 sector, u32 count, u32 seed);
+/*
+ * The first byte of the sector at @buf that differs from sector
+ * @sector's pattern, or BLK_PATTERN_SECTOR if none does.
+ */
+u32 blk_pattern_diff(const u8 *buf, u64 sector, u32 seed);
 
 #endif

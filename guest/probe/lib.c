@@ -21,6 +21,30 @@ void *memset(void *dst, int c, size_t n)
 	return dst;
 }
 
+void copy_qwords(void *dst, const void *src, size_t n)
+{
+	asm volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+void fill_qwords(void *dst, u64 v, size_t n)
+{
+	asm volatile("rep stosq" : "+D"(dst), "+c"(n) : "a"(v) : "memory");
+}
+
+size_t cmp_qwords(const void *a, const void *b, size_t n)
+{
+	size_t left = n;
+	bool differ;
+
+	if (!n)
+		return 0;
+	asm volatile("repe cmpsq"
+		     : "+S"(a), "+D"(b), "+c"(left), "=@ccnz"(differ)
+		     :
+		     : "memory");
+	return differ ? n - left - 1 : n;
+}
+
 int memcmp(const void *a, const void *b, size_t n)
 {
 	const u8 *x = a, *y = b;

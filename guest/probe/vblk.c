@@ -11,6 +11,7 @@
 #include "print.h"
 #include "trap.h"
 #include "tsc.h"
+#include "x86.h"
 
 #define CFG_CAPACITY 0
 #define CFG_SEG_MAX 12
@@ -92,7 +93,7 @@ static int take_irqs(struct vblk *b, const char *step)
 
 static int alloc_memory(struct vblk *b, const char *step)
 {
-	b->rings = dma_alloc(virtq_bytes(VIRTQ_MAX_SIZE), 4096, step);
+	b->rings = dma_alloc(virtq_bytes(VIRTQ_MAX_SIZE) + 8, 4096, step);
 	b->req = dma_alloc(sizeof(*b->req) * VBLK_SLOTS, 4096, step);
 	return b->rings && b->req ? 0 : -ENOSPC;
 }
@@ -338,6 +339,13 @@ bool vblk_wait(struct vblk *b, bool (*done)(void *arg), void *arg, u64 us)
 	/* Found only when the timer ran out: the interrupt never came. */
 	if (ok && ns >= us * 1000)
 		b->missed_irqs++;
+	/*
+	 * The completion's interrupt may still be on its way: take it with
+	 * interrupts on, as Linux runs, rather than leave it pending behind
+	 * IF=0 (kvm_pvm single-steps a guest that holds off a pending
+	 * interrupt, ~30000 times slower).
+	 */
+	sti();
 	return ok;
 }
 

@@ -127,6 +127,7 @@ int vblk_reap(struct vblk *b, u16 *slot, u8 *status);
  * buffers only) is true, halting with interrupts on (or spinning with
  * probe.blk-poll=1), for at most @us. @done runs with interrupts off.
  * A condition first found true when @us ran out counts in missed_irqs.
+ * Returns with interrupts on, except when polling.
  */
 bool vblk_wait(struct vblk *b, bool (*done)(void *arg), void *arg, u64 us);
 /*

@@ -60,7 +60,7 @@ void virtq_init(struct virtq *q, u16 index, u16 num, void *mem, bool event_idx,
 {
 	u16 i;
 
-	memset(mem, 0, virtq_bytes(num));
+	fill_qwords(mem, 0, (virtq_bytes(num) + 7) / 8);
 	q->num = num;
 	q->index = index;
 	q->desc = mem;

@@ -167,6 +167,11 @@ static inline void cli(void)
 	asm volatile("cli" : : : "memory");
 }
 
+static inline void sti(void)
+{
+	asm volatile("sti" : : : "memory");
+}
+
 /* STI's one-instruction shadow makes "sti; hlt" free of lost wake-ups. */
 static inline void sti_hlt(void)
 {
