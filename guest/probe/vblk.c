@@ -340,10 +340,9 @@ bool vblk_wait(struct vblk *b, bool (*done)(void *arg), void *arg, u64 us)
 	if (ok && ns >= us * 1000)
 		b->missed_irqs++;
 	/*
-	 * The completion's interrupt may still be on its way: take it with
-	 * interrupts on, as Linux runs, rather than leave it pending behind
-	 * IF=0 (kvm_pvm single-steps a guest that holds off a pending
-	 * interrupt, ~30000 times slower).
+	 * The completion's interrupt may still be on its way (the used entry
+	 * was seen before halting): take it with interrupts on, as Linux
+	 * runs, rather than leave it pending in the IRR behind IF=0.
 	 */
 	sti();
 	return ok;
