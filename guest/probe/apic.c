@@ -165,3 +165,21 @@ void apic_udelay(u64 us)
 {
 	apic_wait(NULL, NULL, us);
 }
+
+static u32 clock_initial;
+
+void apic_clock_start(u64 us)
+{
+	clock_initial = timer_start(us);
+}
+
+u64 apic_clock_ns(void)
+{
+	return (u64)(clock_initial - apic_read(APIC_TMCCT)) *
+	       APIC_TIMER_NS_PER_TICK;
+}
+
+void apic_clock_stop(void)
+{
+	apic_write(APIC_TMICT, 0);
+}

@@ -41,5 +41,13 @@ bool apic_wait(bool (*done)(void *arg), void *arg, u64 us);
 bool apic_wait_timed(bool (*done)(void *arg), void *arg, u64 us,
 		     u64 *elapsed_ns);
 void apic_udelay(u64 us);
+/*
+ * The one-shot as a clock read while spinning, not waited on: arm it
+ * for @us, then apic_clock_ns() is the time since (16 ns steps, from the
+ * current count); apic_clock_stop() disarms it before it fires.
+ */
+void apic_clock_start(u64 us);
+u64 apic_clock_ns(void);
+void apic_clock_stop(void);
 
 #endif

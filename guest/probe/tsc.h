@@ -5,9 +5,8 @@
 #include "types.h"
 
 /*
- * TSC cycles per millisecond, from a 50 and a 100 ms LAPIC one-shot
- * (their difference cancels the cost of arming and waking: a VM exit
- * each, and slow under PVM). About 150 ms; 0 if the TSC does not count.
+ * TSC cycles per millisecond, measured over 50 ms of the LAPIC timer's
+ * count (apic_clock_ns()); 0 if the TSC does not count.
  */
 u64 tsc_khz(void);
 
