@@ -8,6 +8,7 @@
  * read back what it writes.
  */
 #include "blk.h"
+#include "apic.h"
 #include "args.h"
 #include "dmamem.h"
 #include "lib.h"
@@ -115,13 +116,32 @@ static const struct mcase cases[] = {
 	{ "indirect-nested", true, build_nested },
 };
 
-/* A configuration interrupt, or the request back in the used ring. */
+static bool config_irq_seen(void *arg)
+{
+	struct malformed *mf = arg;
+
+	return READ_ONCE(mf->b->config_irqs) != mf->config_irqs;
+}
+
+/* NEEDS_RESET, its interrupt, or the request back in the used ring. */
 static bool reacted(void *arg)
 {
 	struct malformed *mf = arg;
 
-	return READ_ONCE(mf->b->config_irqs) != mf->config_irqs ||
-	       virtq_has_used(&mf->b->vq);
+	return config_irq_seen(mf) || virtq_has_used(&mf->b->vq) ||
+	       vp_get_status(&mf->b->vp) & VIRTIO_CONFIG_S_NEEDS_RESET;
+}
+
+/*
+ * The reaction, then (NEEDS_RESET seen first, or polling with interrupts
+ * off) up to REACT_US more for its configuration interrupt, halted with
+ * interrupts on whatever the queue's mode.
+ */
+static void await_reaction(struct malformed *mf)
+{
+	vblk_wait(mf->b, reacted, mf, REACT_US);
+	if (vp_get_status(&mf->b->vp) & VIRTIO_CONFIG_S_NEEDS_RESET)
+		apic_wait(config_irq_seen, mf, REACT_US);
 }
 
 /* Publish the chain at descriptor 0 of the fresh queue and kick. */
@@ -184,7 +204,7 @@ static void run_case(struct malformed *mf, const struct mcase *c, u32 seed)
 	}
 	probe_info("%s: kick", step);
 	submit(mf, c);
-	vblk_wait(mf->b, reacted, mf, REACT_US);
+	await_reaction(mf);
 	judge(mf, step);
 	prove_alive(mf, seed);
 }

@@ -125,8 +125,6 @@ int vblk_open(struct vblk *b, const struct vblk_opts *o,
 			return -ENODEV;
 		}
 	}
-	if (take_irqs(b, step))
-		return -ENODEV;
 	return vblk_init(b, step);
 }
 
@@ -206,9 +204,15 @@ static int setup_queue(struct vblk *b, const char *step)
 	return 0;
 }
 
-/* vp_request_msix_vectors(): the config vector, before the queues. */
+/*
+ * vp_find_vqs(): the interrupts are taken (MSI-X enabled, or INTx
+ * routed) once, then the config vector is set before the queues.
+ */
 static int config_vector(struct vblk *b, const char *step)
 {
+	if (!b->irqs_taken && take_irqs(b, step))
+		return -ENODEV;
+	b->irqs_taken = true;
 	if (b->opt.mode == VBLK_INTX)
 		return 0;
 	if (vp_config_vector(&b->vp, MSIX_CONFIG) == VIRTIO_MSI_NO_VECTOR) {

@@ -84,6 +84,7 @@ struct vblk {
 	u32 max_discard_sectors, max_write_zeroes_sectors;
 	u16 queue_size; /* as set up, at most VIRTQ_MAX_SIZE */
 	u32 gsi; /* INTx */
+	bool irqs_taken; /* by the first vblk_init(); a reset keeps them */
 	void *rings;
 	struct vblk_req *req; /* [VBLK_SLOTS] */
 	u64 tsc_khz; /* polling's clock */
@@ -92,16 +93,17 @@ struct vblk {
 };
 
 /*
- * Find disk @o->disk, map its transport, take its interrupts (MSI-X, or
- * INTx routed through the I/O APIC of @m) and initialise it
- * (vblk_init()). 0, or a negative errno after a FAIL line in @step.
+ * Find disk @o->disk, map its transport and initialise it (vblk_init(),
+ * which takes its interrupts: MSI-X, or INTx routed through the I/O
+ * APIC of @m). 0, or a negative errno after a FAIL line in @step.
  */
 int vblk_open(struct vblk *b, const struct vblk_opts *o,
 	      const struct madt_info *m, const char *step);
 /*
  * virtio_dev_probe() and virtblk_probe(): reset, ACKNOWLEDGE, DRIVER,
  * features (VERSION_1 required), FEATURES_OK read back, the config,
- * the config vector, queue 0, queue_enable, DRIVER_OK.
+ * the interrupts (the first time), the config vector, queue 0 and its
+ * vector, queue_enable, DRIVER_OK.
  */
 int vblk_init(struct vblk *b, const char *step);
 
