@@ -81,7 +81,7 @@ const struct conf_value *conf_find(const struct conf *c, const char *key);
  * the first after @prev (NULL: the first of all), or NULL when no more.
  */
 const struct conf_value *conf_find_next(const struct conf *c, const char *key,
-				       const struct conf_value *prev);
+					const struct conf_value *prev);
 
 /*
  * Device option lists "name=lifecycle,size=4K": find @sub in @list and copy

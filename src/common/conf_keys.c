@@ -48,7 +48,8 @@ const struct conf_key conf_keys[] = {
 	  .help_arg = "model=M,name=N,size=S",
 	  .help = "shared memory device: model qnx (QNX guest_shm, default) or ivshmem; name=N size=S pre-creates region N; allow=/deny= ':'-separated name patterns (docs/shmem.md)" },
 	{ "disk", CONF_LIST,
-	  .choices = "path=*,readonly=on|off,id=*,cache=writeback|writethrough,iothreads=*",
+	  .choices =
+		  "path=*,readonly=on|off,id=*,cache=writeback|writethrough,iothreads=*",
 	  .help_arg = "path=FILE[,readonly][,id=ID]",
 	  .help = "virtio-blk disk on a raw image file or block device (repeatable: vda, vdb, ...); readonly: writes fail; id: the serial the guest reads (default diskN); cache=writethrough: every write is fdatasynced (default writeback: only the guest's flushes are); iothreads=N: host I/O threads per disk (1..8, default 1)" },
 	{ "lifecycle-hook", CONF_STRING, .help_arg = "CMD",
