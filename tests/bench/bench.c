@@ -10,7 +10,9 @@
  *   - doorbell round trips on the ivshmem model, host <-> guest and
  *     guest <-> guest (doorbell.c; q35 only),
  *   - vesseld with 20 and 50 guests: up, idle, host shutdown, and its
- *     overhead per restart (density.c; vessel only).
+ *     overhead per restart (density.c; vessel only),
+ *   - virtio-blk requests/s and MB/s, 4 KiB and 1 MiB, queue depth 1 and
+ *     32, and whether a vCPU blocks on host I/O (blk.c; q35 only).
  * Runs are interleaved (vessel, q35, microvm, vessel, ...) so that drift
  * on the host hits every VMM alike. The bench reports; it never fails a
  * build because a target is missed (tests judge, not benchmarks).
@@ -18,9 +20,10 @@
  * Environment: VESSEL, PROBE, QEMU (paths), BENCH_RUNS (timed runs per
  * VMM, default 10), BENCH_MEM_RUNS (memory runs, default 3),
  * BENCH_TIMEOUT (seconds per run, default 30), BENCH_DOORBELL_ROUNDS
- * (round trips per doorbell figure, default 10000), BENCH_ONLY=doorbell
- * or density (that part alone); VESSELD, VESSELCTL and BENCH_DENSITY,
- * BENCH_DENSITY_RUNS, BENCH_IDLE, BENCH_RESTARTS for density.c.
+ * (round trips per doorbell figure, default 10000), BENCH_ONLY=doorbell,
+ * density or blk (that part alone); VESSELD, VESSELCTL and BENCH_DENSITY,
+ * BENCH_DENSITY_RUNS, BENCH_IDLE, BENCH_RESTARTS for density.c;
+ * BENCH_BLK_RUNS, BENCH_BLK_COUNT, BENCH_BLK_DIR for blk.c.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -204,6 +207,8 @@ static void run_line(struct run *r, double t)
 		r->ready_ms = t;
 	if (r->grab_mark && !r->grab[0] && strstr(l, r->grab_mark))
 		snprintf(r->grab, sizeof(r->grab), "%s", l);
+	if (r->grab2_mark && !r->grab2[0] && strstr(l, r->grab2_mark))
+		snprintf(r->grab2, sizeof(r->grab2), "%s", l);
 	if (strstr(l, MARK_FAIL)) {
 		if (!r->fail[0])
 			snprintf(r->fail, sizeof(r->fail), "%s", l);
@@ -646,7 +651,7 @@ static void bench_echo(const struct bench *b, struct vmm *v, int i)
 
 /* --- setup and host facts ----------------------------------------------- */
 
-static int env_int(const char *name, int def, int lo, int hi)
+int env_int(const char *name, int def, int lo, int hi)
 {
 	const char *s = getenv(name);
 	char *end;
@@ -1016,6 +1021,7 @@ static void bench_vm_parts(struct bench *b)
 	for (i = 0; i < b->runs; i++)
 		wdt_round(b, i);
 	doorbell_run(b);
+	blk_run(b);
 	print_table(b);
 	print_targets(b);
 	stop_print(b);
@@ -1027,6 +1033,7 @@ int main(void)
 	const char *only = getenv("BENCH_ONLY");
 	bool doorbell_only = only && !strcmp(only, "doorbell");
 	bool density_only = only && !strcmp(only, "density");
+	bool blk_only = only && !strcmp(only, "blk");
 	struct bench b;
 	int i;
 
@@ -1034,7 +1041,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_init(&b);
-	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit, watchdog expiry, doorbell latency, vesseld density and restart overhead; guest %s, 1 vCPU, %s\n",
+	printf("vessel bench: launch to first PROBE line, S5 to exit, own memory, power button and power cut to exit, watchdog expiry, doorbell latency, vesseld density and restart overhead, virtio-blk throughput; guest %s, 1 vCPU, %s\n",
 	       GUEST_MEM_ARG, b.probe);
 	print_host();
 	print_version("vessel:", b.vessel);
@@ -1048,21 +1055,26 @@ int main(void)
 		density_run(&b);
 		return 0;
 	}
-	if (doorbell_only)
+	if (doorbell_only || blk_only)
 		snprintf(b.vmm[2].off, sizeof(b.vmm[2].off),
-			 "not run (BENCH_ONLY=doorbell)");
+			 "not run (BENCH_ONLY=%s)", only);
 	for (i = 0; i < 3; i++)
 		if (!b.vmm[i].off[0])
 			vmm_preflight(&b, &b.vmm[i]);
 	if (doorbell_only)
 		doorbell_run(&b);
+	else if (blk_only)
+		blk_run(&b);
 	else
 		bench_vm_parts(&b);
-	doorbell_print(&b);
+	if (!blk_only)
+		doorbell_print(&b);
 	if (!doorbell_only)
+		blk_print(&b);
+	if (!doorbell_only && !blk_only)
 		density_run(&b);
 	print_notes(&b);
-	if (!doorbell_only)
+	if (!doorbell_only && !blk_only)
 		print_samples(&b);
 	return 0;
 }

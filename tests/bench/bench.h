@@ -7,8 +7,8 @@
  * console and its event lines timed on the bench's clock), statistics
  * and table cells shared by bench.c (boot, S5, memory), stop.c (the
  * power button and the power cut), wdt.c (watchdog expiry),
- * doorbell.c (shared-memory doorbell latency) and density.c (vesseld
- * with many guests).
+ * doorbell.c (shared-memory doorbell latency), density.c (vesseld
+ * with many guests) and blk.c (virtio-blk throughput).
  */
 
 #include <stdbool.h>
@@ -99,6 +99,8 @@ struct run {
 	const char *ready_mark; /* NULL: MARK_READY */
 	const char *grab_mark; /* the first line containing it goes to grab */
 	char grab[LINE_LEN];
+	const char *grab2_mark; /* and a second such line (blk.c) */
+	char grab2[LINE_LEN];
 	int64_t t0;
 	double boot_ms, last_ms, ready_ms, exit_ms; /* < 0: not seen */
 	int status; /* exit code, 128 + signal, or -1 while running */
@@ -115,6 +117,8 @@ struct run {
 	int nev;
 };
 
+struct blk_state;
+
 struct bench {
 	const char *vessel, *probe, *qemu;
 	int runs, mem_runs;
@@ -126,9 +130,12 @@ struct bench {
 	int db_rounds; /* doorbell.c: round trips per figure */
 	char db_dir[64]; /* doorbell.c: a private region directory */
 	char db_sock[96];
+	struct blk_state *blk; /* blk.c: its rows, columns and samples */
 };
 
 int64_t now_ns(void);
+/* $@name as an integer in @lo..@hi, else @def (with a warning if set). */
+int env_int(const char *name, int def, int lo, int hi);
 
 /*
  * Fork and exec @argv, stdio on pipes; with @events, a pipe on the
@@ -185,5 +192,12 @@ void doorbell_print(struct bench *b);
  * its overhead per restart; runs and prints its own tables.
  */
 void density_run(const struct bench *b);
+/*
+ * blk.c: the probe's blk-bench, vessel against QEMU q35 virtio-blk-pci
+ * (aio default and io_uring) on one image, and the vCPU-blocking sample
+ * runs; the table. BENCH_BLK_RUNS, BENCH_BLK_COUNT, BENCH_BLK_DIR.
+ */
+void blk_run(struct bench *b);
+void blk_print(struct bench *b);
 
 #endif
