@@ -248,6 +248,7 @@ static int blk_image(struct blk_state *s)
 		 base && *base ? base : "/var/tmp");
 	if (!mkdtemp(s->dir)) {
 		ret = -errno;
+		snprintf(s->img, sizeof(s->img), "in %s", s->dir);
 		s->dir[0] = '\0';
 		return ret;
 	}
@@ -789,7 +790,7 @@ void blk_run(struct bench *b)
 	ret = blk_image(s);
 	if (ret) {
 		snprintf(s->off, sizeof(s->off), "cannot make the image %s: %s",
-			 s->img[0] ? s->img : s->dir, strerror(-ret));
+			 s->img, strerror(-ret));
 		blk_image_remove(s);
 		return;
 	}
@@ -810,11 +811,14 @@ static void blk_row_name(const struct blk_row *row, char *buf, size_t size)
 		 row->bs == BLK_SMALL ? "4 KiB" : "1 MiB", row->qd);
 }
 
-static void blk_cells(struct blk_col *c, int k, char *iops, char *mbps,
-		      size_t size)
+static void blk_cells(const struct blk_state *s, struct blk_col *c, int k,
+		      char *iops, char *mbps, size_t size)
 {
 	if (!c->iops[k].n) {
-		snprintf(iops, size, "%s", c->off[0] ? "off" : "failed");
+		snprintf(iops, size, "%s",
+			 s->off[0] ? "not run" :
+			 c->off[0] ? "off" :
+				     "failed");
 		snprintf(mbps, size, "-");
 		return;
 	}
@@ -865,7 +869,7 @@ static void blk_print_row(struct blk_state *s, int k, int *passes)
 
 	blk_row_name(&blk_rows[k], name, sizeof(name));
 	for (i = 0; i < BLK_COLS; i++)
-		blk_cells(&s->col[i], k, c[i][0], c[i][1], sizeof(c[i][0]));
+		blk_cells(s, &s->col[i], k, c[i][0], c[i][1], sizeof(c[i][0]));
 	for (i = 1; i < BLK_COLS; i++)
 		blk_ratio(&s->col[0], &s->col[i], k, ratio[i],
 			  sizeof(ratio[i]));
@@ -877,7 +881,7 @@ static void blk_print_row(struct blk_state *s, int k, int *passes)
 
 static void blk_print_method(const struct bench *b, const struct blk_state *s)
 {
-	printf("\nvirtio-blk throughput (probe.test=blk-bench, %d runs per figure, median; HIGHER IS BETTER):\n",
+	printf("\nvirtio-blk throughput (probe.test=blk-bench, %d runs per figure, interleaved, median; HIGHER IS BETTER):\n",
 	       s->runs);
 	printf("  image: %u MiB of pseudo-random data written to %s (%s), read once untimed so the\n"
 	       "  page cache holds it for every VMM; the same file for all, one VMM at a time.\n",
@@ -971,8 +975,12 @@ static void blk_print_vcpu_target(const struct blk_proxy *p)
 			io_wb += g->write_bytes;
 		}
 	}
-	pass = p->n && !vcpu_io && !vcpu_unknown && !vcpu_wb &&
-	       (io_d > 0 || io_wb > 0);
+	if (!p->n) {
+		printf("  MISS  a vCPU never blocked on host I/O (no sampled run: %s)\n",
+		       p->why[0] ? p->why : "not run");
+		return;
+	}
+	pass = !vcpu_io && !vcpu_unknown && !vcpu_wb && (io_d > 0 || io_wb > 0);
 	printf("  %s  a vCPU never blocked on host I/O (vessel's vCPU: %ld samples waiting for I/O, %ld in D unexplained, %lld bytes dirtied, %ld other sleeps; its other threads: %ld samples waiting for I/O, %lld bytes dirtied)\n",
 	       pass ? "PASS" : "MISS", vcpu_io, vcpu_unknown, vcpu_wb,
 	       vcpu_other, io_d, io_wb);
