@@ -8,7 +8,10 @@
  * times its requests itself (TSC) and prints
  *   PROBE PASS blk-bench: op=write bs=4096 qd=32 n=2000 ns=T iops=X mbps=Y
  * so boot time (QEMU q35 takes seconds here) is not in the figure. A write
- * bench ends with one FLUSH that is not counted.
+ * bench ends with one FLUSH that is not counted. Its ns come from its own
+ * TSC calibration against the LAPIC timer, which has been off by 2x on
+ * this busy host under kvm_pvm; the figures are rescaled to the host's
+ * TSC rate, measured here (the guest's TSC is the host's).
  *
  * Columns: vessel (--disk path=IMG, cache=writeback by default), QEMU with
  * -drive ...,cache=writeback and no aio= (its default, aio=threads in
@@ -32,14 +35,19 @@
  * runs, every thread's /proc/PID/task/TID/stat is sampled each
  * millisecond and its /proc/PID/task/TID/io read:
  *   - state D (uninterruptible sleep) is where the kernel waits for the
- *     disk (fdatasync, writeback, a page-cache miss): the I/O thread
- *     should show it, the vCPU thread never;
+ *     disk (fdatasync, writeback, a page-cache miss), but also for some
+ *     of its own locks (KVM's SRCU when the guest moves an ioeventfd), so
+ *     a D sample is classified by the thread's kernel stack, read at once
+ *     (/proc/.../stack; wchan where that is not readable): the I/O thread
+ *     should show I/O waits, the vCPU thread never;
  *   - state S of a polling vCPU is a wait in the VMM (a lock held by the
- *     I/O thread, a syscall) rather than a guest HLT;
- *   - write_bytes counts the pages a thread dirtied in files (what
- *     pwritev() of guest data does), syscw its write-family syscalls:
- *     the I/O thread should carry the disk's bytes, the vCPU thread none
- *     (its syscw are console writes to a pipe, which count in wchar only).
+ *     I/O thread, a syscall) unless its stack says guest HLT (the probe
+ *     halts while it calibrates its timer);
+ *   - write_bytes counts the page-cache pages a thread dirtied (what
+ *     pwritev() of guest data does; a whole large folio at once, so 4 KiB
+ *     into a file written in 1 MiB pieces counts up to 1 MiB), syscw its
+ *     write-family syscalls: the I/O thread should carry the disk's bytes,
+ *     the vCPU thread none (its syscw are console writes to a pipe).
  * Kernel delay accounting (blkio ticks) and schedstats would be exact
  * but are off on this host (kernel.task_delayacct=0, no sched_schedstats)
  * and need root to turn on; sampling needs nothing.
@@ -47,7 +55,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,13 +112,18 @@ struct blk_col {
 	double khz_worst; /* the largest relative error seen */
 };
 
-/* Threads of one name (QEMU has many "worker"s), summed. */
+/* From /proc/.../io. */
+struct blk_io {
+	long long syscr, syscw, wchar, write_bytes;
+};
+
+/* One thread's samples, or those of all threads of one name, summed. */
 struct blk_group {
 	char comm[20];
 	long samples, running; /* R */
 	long d_io, d_other, d_unknown; /* D: waiting for a file or disk */
 	long s_halt, s_other; /* S: a vCPU's guest HLT, anything else */
-	long long syscr, syscw, wchar, write_bytes;
+	struct blk_io io; /* as last read */
 };
 
 /* What a thread found asleep was waiting for, from its kernel stack. */
@@ -122,10 +134,14 @@ enum blk_wait {
 	BLK_WAIT_UNKNOWN,
 };
 
-/* The last io counters read for one thread. */
+/*
+ * One thread. It is grouped by the name it had last: a new thread has
+ * its creator's name until it names itself (vessel's vblk-N is started
+ * by the vCPU that wrote DRIVER_OK).
+ */
 struct blk_tid {
-	int tid, group;
-	long long syscr, syscw, wchar, write_bytes;
+	int tid;
+	struct blk_group own;
 };
 
 /* One sampled run for the vCPU-blocking figure. */
@@ -138,7 +154,7 @@ struct blk_proxy {
 	int ngroups, ntids;
 	struct blk_group g[BLK_MAX_GROUPS];
 	struct blk_tid t[BLK_MAX_TIDS];
-	struct blk_tid proc; /* /proc/PID/io: ended threads included */
+	struct blk_io proc; /* /proc/PID/io: ended threads included */
 };
 
 struct blk_state {
@@ -495,7 +511,7 @@ static struct blk_group *blk_group_of(struct blk_proxy *p, const char *comm)
 	return &p->g[p->ngroups++];
 }
 
-static struct blk_tid *blk_tid_of(struct blk_proxy *p, int tid, int group)
+static struct blk_tid *blk_tid_of(struct blk_proxy *p, int tid)
 {
 	int i;
 
@@ -505,7 +521,6 @@ static struct blk_tid *blk_tid_of(struct blk_proxy *p, int tid, int group)
 	if (p->ntids == BLK_MAX_TIDS)
 		return NULL;
 	p->t[p->ntids].tid = tid;
-	p->t[p->ntids].group = group;
 	return &p->t[p->ntids++];
 }
 
@@ -534,7 +549,7 @@ static int blk_read_stat(pid_t pid, int tid, char *comm, size_t size,
 }
 
 /* /proc/@pid/task/@tid/io, or /proc/@pid/io for @tid 0. */
-static void blk_read_io(pid_t pid, int tid, struct blk_tid *t)
+static void blk_read_io(pid_t pid, int tid, struct blk_io *t)
 {
 	char path[96], line[128];
 	FILE *f;
@@ -641,19 +656,14 @@ static void blk_count_state(struct blk_group *g, pid_t pid, int tid, char state)
 
 static void blk_sample_tid(struct blk_proxy *p, pid_t pid, int tid)
 {
-	struct blk_group *g;
-	struct blk_tid *t;
+	struct blk_tid *t = blk_tid_of(p, tid);
 	char comm[20], state = 0;
 
-	if (blk_read_stat(pid, tid, comm, sizeof(comm), &state))
+	if (!t || blk_read_stat(pid, tid, comm, sizeof(comm), &state))
 		return;
-	g = blk_group_of(p, comm);
-	if (!g)
-		return;
-	blk_count_state(g, pid, tid, state);
-	t = blk_tid_of(p, tid, (int)(g - p->g));
-	if (t)
-		blk_read_io(pid, tid, t);
+	snprintf(t->own.comm, sizeof(t->own.comm), "%s", comm);
+	blk_count_state(&t->own, pid, tid, state);
+	blk_read_io(pid, tid, &t->own.io);
 }
 
 /* One look at every thread of @pid. */
@@ -675,18 +685,29 @@ static void blk_sample(struct blk_proxy *p, pid_t pid)
 	p->rounds++;
 }
 
-/* Each thread's last io counters, summed into its group. */
-static void blk_sum_io(struct blk_proxy *p)
+/* Each thread's samples and last io counters, summed by its last name. */
+static void blk_group_all(struct blk_proxy *p)
 {
+	const struct blk_group *t;
 	struct blk_group *g;
 	int i;
 
 	for (i = 0; i < p->ntids; i++) {
-		g = &p->g[p->t[i].group];
-		g->syscr += p->t[i].syscr;
-		g->syscw += p->t[i].syscw;
-		g->wchar += p->t[i].wchar;
-		g->write_bytes += p->t[i].write_bytes;
+		t = &p->t[i].own;
+		g = blk_group_of(p, t->comm);
+		if (!g)
+			continue;
+		g->samples += t->samples;
+		g->running += t->running;
+		g->d_io += t->d_io;
+		g->d_other += t->d_other;
+		g->d_unknown += t->d_unknown;
+		g->s_halt += t->s_halt;
+		g->s_other += t->s_other;
+		g->io.syscr += t->io.syscr;
+		g->io.syscw += t->io.syscw;
+		g->io.wchar += t->io.wchar;
+		g->io.write_bytes += t->io.write_bytes;
 	}
 }
 
@@ -711,7 +732,7 @@ static void blk_proxy_run(const struct bench *b, struct blk_state *s,
 		run_wait(&r, NULL, now_ns() + BLK_SAMPLE_NS);
 	}
 	run_end(&r, vmm_is_vessel(c->vmm), r.t0 + b->timeout_ns);
-	blk_sum_io(p);
+	blk_group_all(p);
 	err = blk_clean(&r) ?
 		      blk_parse(&r, &row, BLK_PROXY_COUNT, s->host_khz, &res) :
 		      -EIO;
@@ -941,8 +962,8 @@ static void blk_print_proxy(const struct blk_proxy *p)
 		g = &p->g[i];
 		printf("  %-16s| %7ld %7ld %5ld %5ld %5ld %6ld %6ld | %7lld %7lld %10lld %11lld\n",
 		       g->comm, g->samples, g->running, g->d_io, g->d_other,
-		       g->d_unknown, g->s_halt, g->s_other, g->syscr, g->syscw,
-		       g->wchar, g->write_bytes);
+		       g->d_unknown, g->s_halt, g->s_other, g->io.syscr,
+		       g->io.syscw, g->io.wchar, g->io.write_bytes);
 	}
 	printf("  %-16s| %47s | %7lld %7lld %10lld %11lld\n", "(whole process)",
 	       "", p->proc.syscr, p->proc.syscw, p->proc.wchar,
@@ -969,10 +990,10 @@ static void blk_print_vcpu_target(const struct blk_proxy *p)
 			vcpu_io += g->d_io;
 			vcpu_unknown += g->d_unknown;
 			vcpu_other += g->d_other + g->s_other;
-			vcpu_wb += g->write_bytes;
+			vcpu_wb += g->io.write_bytes;
 		} else {
 			io_d += g->d_io;
-			io_wb += g->write_bytes;
+			io_wb += g->io.write_bytes;
 		}
 	}
 	if (!p->n) {
