@@ -66,6 +66,12 @@
 #define VBLK_MAX_ERROR_EVENTS 16
 #define VBLK_MAX_THREADS 8
 #define VBLK_DEFAULT_THREADS 1
+/*
+ * Requests an I/O thread takes from the ring at once: carried out in
+ * order, made durable with one fdatasync() when the cache is write-through,
+ * completed with one interrupt.
+ */
+#define VBLK_BATCH 32
 
 struct vblk_disk {
 	struct virtio_pci vp;
@@ -95,13 +101,22 @@ struct vblk_disk {
 	int error_events;
 };
 
-/* One I/O thread and its request buffers, too big for its stack. */
+/* One request of a batch: the chain, what it asks, how it ended. */
+struct vblk_slot {
+	struct virtq_req vreq;
+	struct blk_req breq;
+	int status; /* VIRTIO_BLK_S_*, or -EBADMSG: no status byte */
+	u32 len; /* bytes written into the guest's buffers */
+	bool synced; /* a write-through write waiting for the batch's sync */
+};
+
+/* One I/O thread and its batch, too big for its stack. */
 struct vblk_worker {
 	struct vblk_disk *d;
 	int n;
 	pthread_t thread;
-	struct virtq_req vreq;
-	struct blk_req breq;
+	int nr; /* requests in the batch */
+	struct vblk_slot slot[VBLK_BATCH];
 };
 
 struct vblk {
@@ -211,14 +226,16 @@ static u8 vblk_read(struct vblk_disk *d, struct blk_req *r, u32 *len)
 	return VIRTIO_BLK_S_OK;
 }
 
-static u8 vblk_write(struct vblk_disk *d, struct blk_req *r)
+/* A write; *@sync set when it must be durable before it completes. */
+static u8 vblk_write(struct vblk_disk *d, struct blk_req *r, bool *sync)
 {
 	int ret = vblk_transfer(d, r, true);
 
 	__atomic_add_fetch(&d->writes, 1, __ATOMIC_RELAXED);
-	if (!ret && vblk_writethrough(d))
-		ret = vblk_sync(d);
-	return ret ? vblk_error(d, "write", -ret, r->sector) : VIRTIO_BLK_S_OK;
+	if (ret)
+		return vblk_error(d, "write", -ret, r->sector);
+	*sync = vblk_writethrough(d);
+	return VIRTIO_BLK_S_OK;
 }
 
 static u8 vblk_flush(struct vblk_disk *d)
@@ -280,7 +297,7 @@ static int vblk_zero(struct vblk_disk *d, off_t off, off_t len, bool unmap)
 }
 
 /* DISCARD is a hint: a backend that cannot punch holes ignores it. */
-static u8 vblk_ranges(struct vblk_disk *d, struct blk_req *r)
+static u8 vblk_ranges(struct vblk_disk *d, struct blk_req *r, bool *sync)
 {
 	bool discard = r->type == VIRTIO_BLK_T_DISCARD;
 	int i, ret = 0;
@@ -298,46 +315,64 @@ static u8 vblk_ranges(struct vblk_disk *d, struct blk_req *r)
 			 errno != EOPNOTSUPP)
 			ret = -errno;
 	}
-	if (!ret && !discard && vblk_writethrough(d))
-		ret = vblk_sync(d);
 	if (ret)
 		return vblk_error(d, discard ? "discard" : "write-zeroes", -ret,
 				  r->seg[i - 1].sector);
+	*sync = !discard && vblk_writethrough(d);
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Carry out a parsed request; @len gets the bytes written to the guest. */
-static u8 vblk_execute(struct vblk_disk *d, struct blk_req *r, u32 *len)
+/*
+ * Carry out a parsed request; @len gets the bytes written to the guest,
+ * *@sync whether it waits for the batch's fdatasync() (write-through).
+ */
+static u8 vblk_execute(struct vblk_disk *d, struct blk_req *r, u32 *len,
+		       bool *sync)
 {
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
 		return vblk_read(d, r, len);
 	case VIRTIO_BLK_T_OUT:
-		return vblk_write(d, r);
+		return vblk_write(d, r, sync);
 	case VIRTIO_BLK_T_FLUSH:
 		return vblk_flush(d);
 	case VIRTIO_BLK_T_GET_ID:
 		return vblk_get_id(d, r, len);
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		return vblk_ranges(d, r);
+		return vblk_ranges(d, r, sync);
 	}
 	return VIRTIO_BLK_S_UNSUPP;
 }
 
-/* Hand a chain back and interrupt the driver if it wants one; qlock held. */
-static void vblk_complete(struct vblk_disk *d, u16 head, u32 len)
+/* Pop up to VBLK_BATCH chains into @w; qlock held. 0 or -EBADMSG. */
+static int vblk_pop_batch(struct vblk_disk *d, struct vblk_worker *w,
+			  bool stopping)
 {
-	virtq_push(&d->vq, head, len);
-	if (virtq_should_notify(&d->vq))
-		virtio_pci_notify(&d->vp, 0);
+	int ret = 0;
+
+	for (w->nr = 0; w->nr < VBLK_BATCH; w->nr++) {
+		ret = virtq_pop(&d->vq, &w->slot[w->nr].vreq);
+		if (ret == 0 && !w->nr && !stopping) {
+			/* Empty: ask for kicks, then look once more (2.7.10). */
+			virtq_enable_kicks(&d->vq, true);
+			if (virtq_has_work(&d->vq)) {
+				virtq_enable_kicks(&d->vq, false);
+				ret = virtq_pop(&d->vq, &w->slot[0].vreq);
+			}
+		}
+		if (ret <= 0)
+			break;
+	}
+	return ret < 0 ? ret : 0;
 }
 
 /*
- * Take the next request: 1 with one in d->vreq, 0 when the ring is empty
- * (kicks re-enabled), -1 to end: asked to stop (at once, or once the ring
- * is empty when draining), or the driver broke the ring (NEEDS_RESET; the
- * thread then idles until the reset stops it).
+ * Take a batch: > 0 requests in @w, 0 when the ring is empty (kicks
+ * re-enabled), -1 to end: asked to stop (at once, or once the ring is
+ * empty when draining), or the driver broke the ring (NEEDS_RESET; what
+ * was taken before the bad chain is still carried out, then the thread
+ * idles until the reset stops it).
  */
 static int vblk_take(struct vblk_disk *d, struct vblk_worker *w)
 {
@@ -350,16 +385,9 @@ static int vblk_take(struct vblk_disk *d, struct vblk_worker *w)
 		pthread_mutex_unlock(&d->qlock);
 		return -1;
 	}
-	ret = virtq_pop(&d->vq, &w->vreq);
-	if (ret == 0 && !stopping) {
-		virtq_enable_kicks(&d->vq, true);
-		if (virtq_has_work(&d->vq)) {
-			virtq_enable_kicks(&d->vq, false);
-			ret = virtq_pop(&d->vq, &w->vreq);
-		}
-	}
-	if (ret > 0 && stopping)
-		d->drained++;
+	ret = vblk_pop_batch(d, w, stopping);
+	if (stopping)
+		d->drained += w->nr;
 	d->broken = ret < 0;
 	pthread_mutex_unlock(&d->qlock);
 	if (ret < 0) {
@@ -370,24 +398,57 @@ static int vblk_take(struct vblk_disk *d, struct vblk_worker *w)
 				"disk %s: malformed virtqueue: device needs reset",
 				d->id);
 		virtio_pci_needs_reset(&d->vp);
-		return -1;
 	}
-	return ret == 0 && stopping ? -1 : ret;
+	if (!w->nr && (ret < 0 || stopping))
+		return -1;
+	return w->nr;
 }
 
+/* Write-through writes of the batch become durable together, or fail. */
+static void vblk_sync_batch(struct vblk_disk *d, struct vblk_worker *w)
+{
+	int i, ret;
+
+	for (i = 0; i < w->nr && !w->slot[i].synced; i++)
+		;
+	if (i == w->nr)
+		return;
+	ret = vblk_sync(d);
+	if (!ret)
+		return;
+	vblk_error(d, "write", -ret, w->slot[i].breq.sector);
+	for (; i < w->nr; i++)
+		if (w->slot[i].synced)
+			w->slot[i].status = VIRTIO_BLK_S_IOERR;
+}
+
+/* Carry out the batch in ring order, then hand it back with one interrupt. */
 static void vblk_serve(struct vblk_disk *d, struct vblk_worker *w)
 {
-	u32 len = 0;
-	int st = blk_req_parse(&w->vreq, &d->lim, &w->breq);
+	struct vblk_slot *s;
+	int i;
 
-	if (st == VIRTIO_BLK_S_OK)
-		st = vblk_execute(d, &w->breq, &len);
-	if (st >= 0) {
-		*w->breq.status = st;
-		len += 1;
+	for (i = 0; i < w->nr; i++) {
+		s = &w->slot[i];
+		s->len = 0;
+		s->synced = false;
+		s->status = blk_req_parse(&s->vreq, &d->lim, &s->breq);
+		if (s->status == VIRTIO_BLK_S_OK)
+			s->status =
+				vblk_execute(d, &s->breq, &s->len, &s->synced);
 	}
+	vblk_sync_batch(d, w);
 	pthread_mutex_lock(&d->qlock);
-	vblk_complete(d, w->vreq.head, st >= 0 ? len : 0);
+	for (i = 0; i < w->nr; i++) {
+		s = &w->slot[i];
+		if (s->status >= 0) {
+			*s->breq.status = s->status;
+			s->len += 1;
+		}
+		virtq_push(&d->vq, s->vreq.head, s->status >= 0 ? s->len : 0);
+	}
+	if (virtq_should_notify(&d->vq))
+		virtio_pci_notify(&d->vp, 0);
 	pthread_mutex_unlock(&d->qlock);
 }
 
