@@ -17,7 +17,6 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "../../common/conf.h"
+#include "../../common/hostproc.h"
 #include "../../common/log.h"
 #include "virtio_blk_req.h"
 #include "virtio_pci.h"
@@ -68,8 +68,8 @@
 #define VBLK_DEFAULT_THREADS 1
 /*
  * Requests an I/O thread takes from the ring at once: carried out in
- * order, made durable with one fdatasync() when the cache is write-through,
- * completed with one interrupt.
+ * order, each handed back when done, but write-through writes made
+ * durable together with one fdatasync() at the end.
  */
 #define VBLK_BATCH 32
 
@@ -422,7 +422,25 @@ static void vblk_sync_batch(struct vblk_disk *d, struct vblk_worker *w)
 			w->slot[i].status = VIRTIO_BLK_S_IOERR;
 }
 
-/* Carry out the batch in ring order, then hand it back with one interrupt. */
+/* Hand a request back, interrupting the driver if it wants one. */
+static void vblk_complete(struct vblk_disk *d, struct vblk_slot *s)
+{
+	if (s->status >= 0) {
+		*s->breq.status = s->status;
+		s->len += 1;
+	}
+	pthread_mutex_lock(&d->qlock);
+	virtq_push(&d->vq, s->vreq.head, s->status >= 0 ? s->len : 0);
+	if (virtq_should_notify(&d->vq))
+		virtio_pci_notify(&d->vp, 0);
+	pthread_mutex_unlock(&d->qlock);
+}
+
+/*
+ * Carry out the batch in ring order. Each request is handed back as soon
+ * as it is done, so the driver refills the ring while the rest are
+ * carried out; write-through writes wait for the batch's one sync.
+ */
 static void vblk_serve(struct vblk_disk *d, struct vblk_worker *w)
 {
 	struct vblk_slot *s;
@@ -436,20 +454,13 @@ static void vblk_serve(struct vblk_disk *d, struct vblk_worker *w)
 		if (s->status == VIRTIO_BLK_S_OK)
 			s->status =
 				vblk_execute(d, &s->breq, &s->len, &s->synced);
+		if (!s->synced)
+			vblk_complete(d, s);
 	}
 	vblk_sync_batch(d, w);
-	pthread_mutex_lock(&d->qlock);
-	for (i = 0; i < w->nr; i++) {
-		s = &w->slot[i];
-		if (s->status >= 0) {
-			*s->breq.status = s->status;
-			s->len += 1;
-		}
-		virtq_push(&d->vq, s->vreq.head, s->status >= 0 ? s->len : 0);
-	}
-	if (virtq_should_notify(&d->vq))
-		virtio_pci_notify(&d->vp, 0);
-	pthread_mutex_unlock(&d->qlock);
+	for (i = 0; i < w->nr; i++)
+		if (w->slot[i].synced)
+			vblk_complete(d, &w->slot[i]);
 }
 
 /* Sleep until a kick or a stop; true to go on. */
@@ -471,20 +482,6 @@ static bool vblk_wait(struct vblk_disk *d)
 	return true;
 }
 
-static void vblk_block_signals(void)
-{
-	sigset_t set;
-
-	/* Signals are the main thread's; faults stay deliverable. */
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGABRT);
-	pthread_sigmask(SIG_SETMASK, &set, NULL);
-}
-
 /*
  * Every I/O thread of a disk sleeps on the queue's kick eventfd and takes
  * requests from the ring under qlock, one at a time, carrying them out in
@@ -498,7 +495,7 @@ static void *vblk_thread(void *arg)
 	char name[16];
 	int ret;
 
-	vblk_block_signals();
+	hostproc_thread_sigmask(0); /* signals are the main thread's */
 	snprintf(name, sizeof(name), "vblk-%d.%d", d->index, w->n);
 	pthread_setname_np(pthread_self(), name);
 	for (;;) {
