@@ -7,6 +7,7 @@
  */
 #include "shm_ivshmem.h"
 #include "apic.h"
+#include "msix.h"
 #include "paging.h"
 #include "pci.h"
 #include "print.h"
@@ -22,22 +23,6 @@
 #define VNDR_CAP_LEN 2
 #define VNDR_CAP_FLAGS 3
 #define VNDR_CAP_NAME 4
-
-/* MSI-X capability (PCI Local Bus Spec 3.0 6.8.2). */
-#define PCI_MSIX_FLAGS 2
-#define PCI_MSIX_FLAGS_ENABLE 0x8000
-#define PCI_MSIX_FLAGS_MASKALL 0x4000
-#define PCI_MSIX_TABLE 4
-#define PCI_MSIX_TABLE_BIR 0x7
-#define PCI_MSIX_ENTRY_SIZE 16
-#define PCI_MSIX_ENTRY_LOWER_ADDR 0x0
-#define PCI_MSIX_ENTRY_UPPER_ADDR 0x4
-#define PCI_MSIX_ENTRY_DATA 0x8
-#define PCI_MSIX_ENTRY_VECTOR_CTRL 0xc
-#define PCI_MSIX_ENTRY_CTRL_MASKBIT 0x1
-/* x86 MSI address: 0xfee, destination APIC ID in bits 19:12. */
-#define MSI_ADDR_BASE 0xfee00000u
-#define MSI_ADDR_DEST_SHIFT 12
 
 /* Fallbacks in vessel's 32-bit BAR window, if nothing assigned them. */
 #define REGS_FALLBACK 0xfe200000u

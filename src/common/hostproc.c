@@ -18,6 +18,21 @@ static void hostproc_sigset(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
+void hostproc_thread_sigmask(int keep)
+{
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+				      SIGABRT };
+	sigset_t set;
+	size_t i;
+
+	sigfillset(&set);
+	if (keep)
+		sigdelset(&set, keep);
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(&set, faults[i]);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+}
+
 int hostproc_signalfd(void)
 {
 	sigset_t set;

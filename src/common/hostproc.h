@@ -16,6 +16,14 @@
 int hostproc_signalfd(void);
 
 /*
+ * For a thread that is not the main one: block every signal but @keep (0:
+ * none; a vCPU's kick) and the synchronous fault signals, which must reach
+ * the crash handler (terminal back, state file) instead of killing the
+ * process silently as a blocked one does.
+ */
+void hostproc_thread_sigmask(int keep);
+
+/*
  * In a forked child: undo the parent's signal setup, make a process group
  * of its own (so a timeout can stop the whole hook), set VESSEL_NAME
  * (@name, "" when NULL) and VESSEL_PID (the parent), send stdout to

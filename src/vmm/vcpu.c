@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../common/hostproc.h"
 #include "../common/log.h"
 #include "boot/cpuid.h"
 #include "boot/layout.h"
@@ -377,22 +378,9 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	enum stop_reason why = STOP_NONE;
 	char name[16];
-	sigset_t set;
 
-	/*
-	 * Only the kick reaches a vCPU thread from outside: it interrupts
-	 * KVM_RUN. The synchronous fault signals stay unblocked: a fault in
-	 * device emulation here must reach crash.c's handler (terminal back,
-	 * state file), not kill the process silently as a blocked one does.
-	 */
-	sigfillset(&set);
-	sigdelset(&set, KICK_SIGNAL);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGABRT);
-	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	/* Only the kick reaches a vCPU thread from outside: it interrupts KVM_RUN. */
+	hostproc_thread_sigmask(KICK_SIGNAL);
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
 

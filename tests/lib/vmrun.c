@@ -58,6 +58,16 @@ int vmrun_start_tty(struct vmrun *r, const char *scenario,
 	return vmproc_start_probe_tty(&r->p, scenario, argv, master);
 }
 
+int vmrun_finish(struct vmrun *r)
+{
+	int code = vmrun_wait(r);
+
+	if (evlog_well_formed(&r->ev))
+		return code;
+	vmrun_dump(r);
+	return VMRUN_BAD_EVENTS;
+}
+
 int vmrun_load_events(struct vmrun *r)
 {
 	evlog_free(&r->ev);

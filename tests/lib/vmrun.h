@@ -46,6 +46,14 @@ int vmrun_start_tty(struct vmrun *r, const char *scenario,
 /* Wait for the exit (VMRUN_WAIT_MS), then load the events; the code. */
 int vmrun_wait(struct vmrun *r);
 
+/*
+ * vmrun_wait(), then check the events tell one well-formed story
+ * (evlog_well_formed): the exit code, or VMRUN_BAD_EVENTS after dumping
+ * what the run printed, so the caller's check of the code fails.
+ */
+#define VMRUN_BAD_EVENTS (-2)
+int vmrun_finish(struct vmrun *r);
+
 /* (Re)load the events written so far; 0 or -errno. */
 int vmrun_load_events(struct vmrun *r);
 

@@ -100,16 +100,6 @@ static void check_image(const char *path, unsigned long long start,
 		fail_msg("%s", why);
 }
 
-static int finish(struct vmrun *r)
-{
-	int code = vmrun_wait(r);
-
-	if (!evlog_well_formed(&r->ev))
-		vmrun_dump(r);
-	assert_true(evlog_well_formed(&r->ev));
-	return code;
-}
-
 static void start(struct vmrun *r, const char *scenario, const char *disk,
 		  const char *disk2)
 {
@@ -162,7 +152,7 @@ static void write_then(struct vmrun *r, const char *end, int sig, int code,
 			expect_line(r, "PROBE READY blk-write");
 		assert_int_equal(vmproc_kill(&r->p, sig), 0);
 	}
-	assert_int_equal(finish(r), code);
+	assert_int_equal(vmrun_finish(r), code);
 	assert_int_equal(
 		vmproc_count(&r->p, "PROBE PASS blk-id: \"probe-disk\""), 1);
 	check_image(img, 100, 300, 7);
@@ -224,7 +214,7 @@ static void test_readonly(void **state)
 	make_image(img, IMAGE_SIZE);
 	snprintf(disk, sizeof(disk), "path=%s,readonly", img);
 	start(r, "blk-readonly", disk, NULL);
-	assert_int_equal(finish(r), 0);
+	assert_int_equal(vmrun_finish(r), 0);
 	if (vmproc_count(&r->p,
 			 "PROBE PASS blk-readonly: write status 1, read ok") !=
 	    1) {
@@ -253,7 +243,7 @@ static void test_host_disk_full(void **state)
 	make_image(img, 32 << 20);
 	snprintf(disk, sizeof(disk), "path=%s,id=full", img);
 	start(r, "blk-full probe.sectors=1024", disk, NULL);
-	code = finish(r);
+	code = vmrun_finish(r);
 	i = evlog_find(&r->ev, "disk-io-error", 0);
 	if (code || i < 0 || vmproc_count(&r->p, "PROBE PASS blk-ioerr: ") != 1)
 		vmrun_dump(r);
@@ -280,7 +270,7 @@ static void test_malformed_chains(void **state)
 	make_image(img, IMAGE_SIZE);
 	snprintf(disk, sizeof(disk), "path=%s", img);
 	start(r, "blk-malformed", disk, NULL);
-	assert_int_equal(finish(r), 0);
+	assert_int_equal(vmrun_finish(r), 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(line, sizeof(line),
 			 "PROBE PASS blk-malformed-%s: needs-reset", cases[i]);
@@ -313,7 +303,7 @@ static void test_two_disks(void **state)
 	snprintf(db, sizeof(db), "path=%s,id=second", b);
 	start(r, "blk-write probe.disk=1 probe.sectors=40 probe.seed=3", da,
 	      db);
-	assert_int_equal(finish(r), 0);
+	assert_int_equal(vmrun_finish(r), 0);
 	assert_int_equal(vmproc_count(&r->p, "PROBE PASS blk-id: \"second\""),
 			 1);
 	assert_int_equal(vmproc_count(&r->p, "capacity 8192 sectors"), 1);
@@ -332,7 +322,7 @@ static void run_variant(void **state, const char *opts, const char *scenario,
 	make_image(img, IMAGE_SIZE);
 	snprintf(disk, sizeof(disk), "path=%s%s", img, opts);
 	start(r, scenario, disk, NULL);
-	if (finish(r) || vmproc_count(&r->p, "PROBE FAIL")) {
+	if (vmrun_finish(r) || vmproc_count(&r->p, "PROBE FAIL")) {
 		vmrun_dump(r);
 		fail();
 	}
@@ -427,7 +417,7 @@ static void test_image_locked(void **state)
 	assert_non_null(strstr(other.p.err, "in use by another process"));
 	vmrun_free(&other);
 	assert_int_equal(vmproc_kill(&r->p, SIGQUIT), 0);
-	assert_int_equal(finish(r), 3);
+	assert_int_equal(vmrun_finish(r), 3);
 	check_image(img, 0, 8, 1);
 }
 

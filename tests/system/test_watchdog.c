@@ -39,16 +39,6 @@ static void start(struct vmrun *r, const char *scenario, const char *wdt,
 	assert_int_equal(vmrun_start(r, scenario, extra), 0);
 }
 
-static int finish(struct vmrun *r)
-{
-	int code = vmrun_wait(r);
-
-	if (!evlog_well_formed(&r->ev))
-		vmrun_dump(r);
-	assert_true(evlog_well_formed(&r->ev));
-	return code;
-}
-
 /* The expiry event's facts: model, action, and times that add up. */
 static void check_expired(struct vmrun *r, int i, const char *model,
 			  const char *action, double timeout)
@@ -120,7 +110,7 @@ static void test_esb_terminate(void **state)
 	int i;
 
 	start(r, ESB, "model=i6300esb,action=terminate", false);
-	assert_int_equal(finish(r), 4);
+	assert_int_equal(vmrun_finish(r), 4);
 	assert_true(vmproc_count(&r->p, LAST_KICK) == 1);
 	i = evlog_find(&r->ev, "watchdog-started", 0);
 	assert_true(i >= 0);
@@ -142,7 +132,7 @@ static void test_esb_kicks_then_magic_close(void **state)
 
 	start(r, ESB " probe.wdt.kicks=6 probe.wdt.end=stop", "model=i6300esb",
 	      false);
-	assert_int_equal(finish(r), 0);
+	assert_int_equal(vmrun_finish(r), 0);
 	assert_int_equal(vmproc_count(&r->p, "PROBE PASS watchdog: stopped"),
 			 1);
 	assert_int_equal(evlog_count(&r->ev, "watchdog-started"), 1);
@@ -158,7 +148,7 @@ static void test_esb_nowayout(void **state)
 
 	start(r, ESB " probe.wdt.nowayout=1 probe.wdt.end=stop",
 	      "model=i6300esb", false);
-	assert_int_equal(finish(r), 4);
+	assert_int_equal(vmrun_finish(r), 4);
 	assert_int_equal(vmproc_count(&r->p, "stop refused (nowayout)"), 1);
 	assert_int_equal(evlog_count(&r->ev, "watchdog-stopped"), 0);
 	check_expired(r, evlog_find(&r->ev, "watchdog-expired", 0), "i6300esb",
@@ -171,7 +161,7 @@ static void test_ib700_reset(void **state)
 	int i;
 
 	start(r, IB700, "model=ib700,action=reset", false);
-	assert_int_equal(finish(r), 32);
+	assert_int_equal(vmrun_finish(r), 32);
 	i = evlog_find(&r->ev, "watchdog-expired", 0);
 	check_expired(r, i, "ib700", "reset", IB700_TIMEOUT);
 	assert_string_equal(evlog_type(&r->ev, i + 1), "reboot-requested");
@@ -184,7 +174,7 @@ static void test_ib700_kicks_then_stop(void **state)
 
 	start(r, IB700 " probe.wdt.kicks=6 probe.wdt.end=stop",
 	      "model=ib700,action=reset", false);
-	assert_int_equal(finish(r), 0);
+	assert_int_equal(vmrun_finish(r), 0);
 	assert_int_equal(evlog_count(&r->ev, "watchdog-stopped"), 1);
 	assert_int_equal(evlog_count(&r->ev, "watchdog-expired"), 0);
 }
@@ -196,7 +186,7 @@ static void test_poweroff_action(void **state)
 	int i;
 
 	start(r, ESB, "model=i6300esb,action=poweroff", false);
-	assert_int_equal(finish(r), 0);
+	assert_int_equal(vmrun_finish(r), 0);
 	i = evlog_find(&r->ev, "watchdog-expired", 0);
 	check_expired(r, i, "i6300esb", "poweroff", ESB_TIMEOUT);
 	assert_true(evlog_find(&r->ev, "power-button-pressed", i) > i);
@@ -210,7 +200,7 @@ static void test_nmi_action(void **state)
 	int i;
 
 	start(r, IB700, "model=ib700,action=nmi", false);
-	assert_int_equal(finish(r), 34);
+	assert_int_equal(vmrun_finish(r), 34);
 	assert_int_equal(vmproc_count(&r->p, "PROBE PASS watchdog-nmi"), 1);
 	i = evlog_find(&r->ev, "watchdog-expired", 0);
 	check_expired(r, i, "ib700", "nmi", IB700_TIMEOUT);
@@ -240,7 +230,7 @@ static void test_none_action(void **state)
 	assert_true(json_object_get_double(json_object_object_get(
 			    r->ev.ev[i], "since_kick")) >= 2 * ESB_TIMEOUT);
 	assert_int_equal(vmproc_kill(&r->p, SIGQUIT), 0);
-	assert_int_equal(finish(r), 3);
+	assert_int_equal(vmrun_finish(r), 3);
 }
 
 /*
@@ -279,7 +269,7 @@ static void test_pause_action_and_resume(void **state)
 		evlog_str(&r->ev, evlog_find(&r->ev, "paused", 0), "by"),
 		"watchdog-i6300esb");
 	assert_int_equal(ctl(r, "power-cut", NULL, 0), 0);
-	assert_int_equal(finish(r), 3);
+	assert_int_equal(vmrun_finish(r), 3);
 }
 
 /* A host pause of a kicking guest: the watchdog does not count it. */
@@ -296,7 +286,7 @@ static void test_host_pause_holds_countdown(void **state)
 	assert_int_equal(ctl(r, "pause", NULL, 0), 0);
 	assert_true(vmproc_alive_after(&r->p, 3500));
 	assert_int_equal(ctl(r, "resume", NULL, 0), 0);
-	assert_int_equal(finish(r), 0);
+	assert_int_equal(vmrun_finish(r), 0);
 	assert_int_equal(evlog_count(&r->ev, "watchdog-expired"), 0);
 	assert_int_equal(evlog_count(&r->ev, "paused"), 1);
 	assert_int_equal(evlog_count(&r->ev, "resumed"), 1);
