@@ -374,6 +374,46 @@ __noreturn void blk_full_run(const struct acpi_info *ai,
 	blk_power_off(&b, ai);
 }
 
+/* --- blk-flush-error ------------------------------------------------- */
+
+/*
+ * For a host whose write-back fails (a loop device over a full file
+ * system): the writes land in the host's cache and succeed, the FLUSH
+ * must fail, and so must the next FLUSH, although the host kernel
+ * reports the error only once: the data it could not write is gone.
+ */
+__noreturn void blk_flush_error_run(const struct acpi_info *ai,
+				    const struct madt_info *m)
+{
+	u64 start = arg_u32("probe.start", 0, 0, 0xffffffffu);
+	u32 count = arg_u32("probe.sectors", 2048, 1, 0xffffffffu);
+	struct full_result r = { 0 };
+	struct vblk b;
+	u8 *buf, first, second;
+
+	blk_open(&b, m);
+	blk_check_range(&b, start, count);
+	if (!vblk_has(&b, VIRTIO_BLK_F_FLUSH))
+		probe_abort("blk-flush-error", "FLUSH not offered");
+	buf = alloc_buf(FULL_REQ_SECTORS, "blk-flush-error");
+	full_write(&b, start, count, 1, buf, &r);
+	probe_info("blk-flush-error: %u of %u writes failed", r.failed,
+		   r.requests);
+	first = blk_exec(&b, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, "blk-flush-error");
+	second =
+		blk_exec(&b, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, "blk-flush-error");
+	if (first == VIRTIO_BLK_S_IOERR && second == VIRTIO_BLK_S_IOERR)
+		probe_pass("blk-flush-error",
+			   "first flush status %u, second flush status %u",
+			   first, second);
+	else
+		probe_fail("blk-flush-error",
+			   "first flush status %u, second flush status %u "
+			   "(both must be 1)",
+			   first, second);
+	blk_power_off(&b, ai);
+}
+
 /* --- blk-zeroes ------------------------------------------------------ */
 
 /* WRITE_ZEROES or DISCARD of @n sectors at @s, if negotiated. */

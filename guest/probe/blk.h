@@ -15,6 +15,8 @@ __noreturn void blk_readonly_run(const struct acpi_info *ai,
 				 const struct madt_info *m);
 __noreturn void blk_full_run(const struct acpi_info *ai,
 			     const struct madt_info *m);
+__noreturn void blk_flush_error_run(const struct acpi_info *ai,
+				    const struct madt_info *m);
 __noreturn void blk_zeroes_run(const struct acpi_info *ai,
 			       const struct madt_info *m);
 __noreturn void blk_malformed_run(const struct acpi_info *ai,

@@ -224,6 +224,7 @@ static __noreturn void sc_lifecycle_daemon(void)
 BLK_SCENARIO(blk_write)
 BLK_SCENARIO(blk_readonly)
 BLK_SCENARIO(blk_full)
+BLK_SCENARIO(blk_flush_error)
 BLK_SCENARIO(blk_zeroes)
 BLK_SCENARIO(blk_malformed)
 BLK_SCENARIO(blk_bench)
@@ -250,6 +251,7 @@ static const struct scenario scenarios[] = {
 	{ "blk-write", sc_blk_write },
 	{ "blk-readonly", sc_blk_readonly },
 	{ "blk-full", sc_blk_full },
+	{ "blk-flush-error", sc_blk_flush_error },
 	{ "blk-zeroes", sc_blk_zeroes },
 	{ "blk-malformed", sc_blk_malformed },
 	{ "blk-bench", sc_blk_bench },

@@ -257,6 +257,67 @@ static void test_host_disk_full(void **state)
 	assert_int_equal(vmproc_count(&r->p, "PROBE PASS blk-ioerr: "), 1);
 }
 
+/*
+ * A host whose write-back fails: a loop device (a block device, so also
+ * that kind of backing) over a file on a full tmpfs. The guest's writes
+ * land in the host's cache and succeed; its FLUSH fails with IOERR, and
+ * so does its next one, although the host kernel reports EIO only once
+ * (a second fdatasync() there succeeds with the data gone). The final
+ * flush at poweroff fails too, and says so.
+ */
+static void test_flush_error_is_sticky(void **state)
+{
+	struct vmrun *r = *state;
+	char mnt[VMRUN_PATH_MAX + 16], img[VMRUN_PATH_MAX + 32],
+		cmd[2 * VMRUN_PATH_MAX + 64], loop[64] = "", disk[96];
+	int code = -1, i;
+	FILE *p;
+
+	image_path(r, "wb", mnt, sizeof(mnt));
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k")) {
+		rmdir(mnt);
+		skip(); /* needs root (CI runs as root) */
+	}
+	snprintf(img, sizeof(img), "%s/backing", mnt);
+	make_image(img, 8 << 20);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show %s 2>/dev/null", img);
+	p = popen(cmd, "r");
+	if (p && fgets(loop, sizeof(loop), p))
+		loop[strcspn(loop, "\n")] = '\0';
+	if (p)
+		pclose(p);
+	if (loop[0]) {
+		snprintf(disk, sizeof(disk), "path=%s,id=wb", loop);
+		start(r, "blk-flush-error", disk, NULL);
+		code = vmrun_finish(r);
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", loop);
+		if (system(cmd))
+			fprintf(stderr, "%s failed\n", cmd);
+	}
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+	if (!loop[0])
+		skip(); /* no loop devices here */
+	if (code ||
+	    vmproc_count(
+		    &r->p,
+		    "PROBE PASS blk-flush-error: first flush status 1, second flush status 1") !=
+		    1)
+		vmrun_dump(r);
+	assert_int_equal(code, 0);
+	assert_int_equal(
+		vmproc_count(
+			&r->p,
+			"PROBE PASS blk-flush-error: first flush status 1, second flush status 1"),
+		1);
+	i = evlog_find(&r->ev, "disk-io-error", 0);
+	assert_true(i >= 0);
+	assert_string_equal(evlog_str(&r->ev, i, "op"), "flush");
+	assert_string_equal(evlog_str(&r->ev, i, "error"), "EIO");
+	check_quiesced(r, "wb", "failed");
+}
+
 /* Loops, addresses outside RAM, wrap-around, over-long chains. */
 static void test_malformed_chains(void **state)
 {
@@ -431,6 +492,7 @@ int main(void)
 		T(test_check_image_fails_on_a_missing_sector),
 		T(test_readonly),
 		T(test_host_disk_full),
+		T(test_flush_error_is_sticky),
 		T(test_malformed_chains),
 		T(test_two_disks),
 		T(test_intx),
