@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * `vesselctl status`: the VM's status object, as aligned "key: value"
- * lines (nested objects flattened to "power_button.armed"), or as one
+ * lines (nested objects flattened to "power_button.armed", arrays to
+ * "disks[0].writes"), or as one
  * JSON object with --json.
  */
 #include <json-c/json.h>
@@ -22,6 +23,37 @@ static const char *status_text(struct json_object *v)
 	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 }
 
+static void status_walk(struct json_object *o, const char *prefix, int depth,
+			int width, int *max);
+
+/*
+ * One value under @key: objects walked, arrays item by item as key[i]
+ * (the disks), the rest printed when @width is set, else measured.
+ */
+static void status_value(const char *key, int n, struct json_object *v,
+			 int depth, int width, int *max)
+{
+	char item[128];
+	size_t i;
+
+	if (json_object_is_type(v, json_type_object) && depth < STATUS_DEPTH) {
+		status_walk(v, key, depth + 1, width, max);
+		return;
+	}
+	if (json_object_is_type(v, json_type_array) && depth < STATUS_DEPTH) {
+		for (i = 0; i < json_object_array_length(v); i++) {
+			n = snprintf(item, sizeof(item), "%s[%zu]", key, i);
+			status_value(item, n, json_object_array_get_idx(v, i),
+				     depth + 1, width, max);
+		}
+		return;
+	}
+	if (!width)
+		*max = n > *max ? n : *max;
+	else
+		printf("%s:%*s %s\n", key, width - n, "", status_text(v));
+}
+
 /*
  * Walk @o's members as dotted keys below @prefix: print each when
  * @width is set, else raise *@max to the longest key.
@@ -36,16 +68,7 @@ static void status_walk(struct json_object *o, const char *prefix, int depth,
 	{
 		n = snprintf(key, sizeof(key), "%s%s%s", prefix,
 			     *prefix ? "." : "", k);
-		if (json_object_is_type(v, json_type_object) &&
-		    depth < STATUS_DEPTH) {
-			status_walk(v, key, depth + 1, width, max);
-			continue;
-		}
-		if (!width)
-			*max = n > *max ? n : *max;
-		else
-			printf("%s:%*s %s\n", key, width - n, "",
-			       status_text(v));
+		status_value(key, n, v, depth, width, max);
 	}
 }
 

@@ -383,6 +383,37 @@ static struct json_object *vm_watchdog_json(struct vm *vm)
 	return w;
 }
 
+/* A device's status item: appended to the array @group of object @ctx. */
+static void vm_status_add(void *ctx, const char *group,
+			  const struct env_field *f, int n)
+{
+	struct json_object *o = ctx, *arr, *item = json_object_new_object();
+	int i;
+
+	if (!json_object_object_get_ex(o, group, &arr)) {
+		arr = json_object_new_array();
+		json_object_object_add(o, group, arr);
+	}
+	for (i = 0; i < n; i++)
+		json_object_object_add(
+			item, f[i].key,
+			f[i].str ? json_object_new_string(f[i].str) :
+			f[i].integer ?
+				   json_object_new_int64((int64_t)f[i].num) :
+				   json_object_new_double(f[i].num));
+	json_object_array_add(arr, item);
+}
+
+static void vm_devices_status(struct vm *vm, struct json_object *o)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_devs; i++)
+		if (vm->devs[i].dev && vm->devs[i].type->status)
+			vm->devs[i].type->status(vm->devs[i].dev, vm_status_add,
+						 o);
+}
+
 static const char *vm_state_name(struct vm *vm)
 {
 	bool paused;
@@ -436,6 +467,7 @@ static struct json_object *ctl_status(void *ctx)
 		json_object_object_add(o, "stop_by",
 				       json_object_new_string(vm->st.stop_by));
 	pthread_mutex_unlock(&vm->status_lock);
+	vm_devices_status(vm, o);
 	return o;
 }
 

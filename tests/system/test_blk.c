@@ -9,6 +9,7 @@
  * virtqueues, several disks, INTx, and the errors a user can make.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -422,6 +423,48 @@ static void test_write_zeroes_and_discard(void **state)
 		1);
 }
 
+/* `vesselctl status` counts what the guest did with each disk. */
+static void test_status_counts(void **state)
+{
+	struct vmrun *r = *state;
+	char img[VMRUN_PATH_MAX + 16], disk[VMRUN_PATH_MAX + 64];
+	const char *extra[] = { "--disk", disk, "--control", r->ctl, NULL };
+	const char *argv[] = { vesselctl_path(), "--vm",   r->ctl,
+			       "status",	 "--json", NULL };
+	struct json_object *st, *d;
+	struct vmproc c;
+
+	image_path(r, "st.img", img, sizeof(img));
+	make_image(img, IMAGE_SIZE);
+	snprintf(disk, sizeof(disk), "path=%s,id=counted", img);
+	assert_int_equal(vmrun_start(r,
+				     "blk-write probe.sectors=64 probe.req=8 "
+				     "probe.end=hang",
+				     extra),
+			 0);
+	expect_line(r, "PROBE READY blk-write");
+	assert_int_equal(vmproc_start(&c, argv), 0);
+	assert_int_equal(vmproc_wait_exit(&c, READY_MS), 0);
+	st = json_tokener_parse(c.out);
+	vmproc_free(&c);
+	assert_non_null(st);
+	d = json_object_array_get_idx(json_object_object_get(st, "disks"), 0);
+	assert_non_null(d);
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(d, "id")),
+		"counted");
+#define FIELD(k) json_object_get_int(json_object_object_get(d, k))
+	assert_int_equal(FIELD("sectors"), IMAGE_SIZE / SECTOR);
+	assert_int_equal(FIELD("writes"), 8); /* 64 sectors, 8 a request */
+	assert_int_equal(FIELD("reads"), 8); /* read back the same way */
+	assert_int_equal(FIELD("flushes"), 1);
+	assert_int_equal(FIELD("errors"), 0);
+#undef FIELD
+	json_object_put(st);
+	assert_int_equal(vmproc_kill(&r->p, SIGQUIT), 0);
+	assert_int_equal(vmrun_finish(r), 3);
+}
+
 /* vessel refuses a bad disk with exit 64 and says why. */
 static void expect_refused(struct vmrun *r, const char *disk,
 			   const char *message)
@@ -498,6 +541,7 @@ int main(void)
 		T(test_intx),
 		T(test_writethrough),
 		T(test_write_zeroes_and_discard),
+		T(test_status_counts),
 		T(test_bad_disks),
 		T(test_image_locked),
 #undef T

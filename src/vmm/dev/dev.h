@@ -65,6 +65,15 @@ struct dev_timer {
 	struct dev_timer *next; /* owned by the loop */
 };
 
+struct env_field;
+
+/*
+ * A device's facts for `vesselctl status`: one call per item of @group
+ * ("disks": one per disk), with @n fields (dev.h's struct env_field).
+ */
+typedef void (*status_fn)(void *ctx, const char *group,
+			  const struct env_field *f, int n);
+
 struct dev_type {
 	const char *name;
 	int prio; /* creation order: lower first */
@@ -102,6 +111,8 @@ struct dev_type {
 	 * @arg NULL otherwise). Main thread. 0 or -errno.
 	 */
 	int (*guest_request)(void *dev, const char *what, const char *arg);
+	/* Optional: report facts through @add for `vesselctl status`. Main thread. */
+	void (*status)(void *dev, status_fn add, void *ctx);
 };
 
 /*

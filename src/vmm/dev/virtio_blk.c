@@ -865,10 +865,61 @@ static void vblk_quiesce(void *dev, enum stop_reason why)
 	}
 }
 
+static u64 vblk_count(u64 *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* `vesselctl status`: each disk, its image and what the guest did with it. */
+static void vblk_status(void *dev, status_fn add, void *ctx)
+{
+	struct vblk *b = dev;
+	int i;
+
+	for (i = 0; i < b->nr; i++) {
+		struct vblk_disk *d = b->disk[i];
+		struct env_field f[] = {
+			{ .key = "id", .str = d->id },
+			{ .key = "path", .str = d->path },
+			{ .key = "readonly",
+			  .str = d->lim.readonly ? "yes" : "no" },
+			{ .key = "sectors",
+			  .num = d->lim.capacity,
+			  .integer = true },
+			{ .key = "reads",
+			  .num = vblk_count(&d->reads),
+			  .integer = true },
+			{ .key = "writes",
+			  .num = vblk_count(&d->writes),
+			  .integer = true },
+			{ .key = "flushes",
+			  .num = vblk_count(&d->flushes),
+			  .integer = true },
+			{ .key = "errors",
+			  .num = vblk_count(&d->errors),
+			  .integer = true },
+			{ .key = "flush_failed",
+			  .str = __atomic_load_n(&d->flush_failed,
+						 __ATOMIC_RELAXED) ?
+					 "yes" :
+					 "no" },
+			{ .key = "needs_reset",
+			  .str = __atomic_load_n(&d->vp.status,
+						 __ATOMIC_RELAXED) &
+						 VIRTIO_STATUS_NEEDS_RESET ?
+					 "yes" :
+					 "no" },
+		};
+
+		add(ctx, "disks", f, sizeof(f) / sizeof(f[0]));
+	}
+}
+
 VESSEL_DEVICE(dev_virtio_blk) = {
 	.name = "virtio-blk",
 	.prio = 40,
 	.create = vblk_create,
 	.quiesce = vblk_quiesce,
 	.destroy = vblk_destroy,
+	.status = vblk_status,
 };
