@@ -226,6 +226,20 @@ static void test_readonly(void **state)
 	check_quiesced(r, "disk0", "no");
 }
 
+/*
+ * A 256 KiB tmpfs at r->dir/@name (@mnt gets its path) that a test fills;
+ * the test is skipped where mounting needs a root this is not (CI is root).
+ */
+static void small_tmpfs(struct vmrun *r, const char *name, char *mnt, size_t n)
+{
+	image_path(r, name, mnt, n);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k")) {
+		rmdir(mnt);
+		skip();
+	}
+}
+
 /* A file system that fills up: the guest sees IOERR, vessel goes on. */
 static void test_host_disk_full(void **state)
 {
@@ -234,12 +248,7 @@ static void test_host_disk_full(void **state)
 		disk[VMRUN_PATH_MAX + 48];
 	int code, i;
 
-	image_path(r, "full", mnt, sizeof(mnt));
-	assert_int_equal(mkdir(mnt, 0700), 0);
-	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k")) {
-		rmdir(mnt);
-		skip(); /* needs root (CI runs as root) */
-	}
+	small_tmpfs(r, "full", mnt, sizeof(mnt));
 	snprintf(img, sizeof(img), "%s/d.img", mnt);
 	make_image(img, 32 << 20);
 	snprintf(disk, sizeof(disk), "path=%s,id=full", img);
@@ -274,12 +283,7 @@ static void test_flush_error_is_sticky(void **state)
 	int code = -1, i;
 	FILE *p;
 
-	image_path(r, "wb", mnt, sizeof(mnt));
-	assert_int_equal(mkdir(mnt, 0700), 0);
-	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k")) {
-		rmdir(mnt);
-		skip(); /* needs root (CI runs as root) */
-	}
+	small_tmpfs(r, "wb", mnt, sizeof(mnt));
 	snprintf(img, sizeof(img), "%s/backing", mnt);
 	make_image(img, 8 << 20);
 	snprintf(cmd, sizeof(cmd), "losetup -f --show %s 2>/dev/null", img);

@@ -694,30 +694,29 @@ static long dirty_pages(const char *path)
  * false, and the test skipped, when cachestat is missing or the kernel
  * wrote them back on its own first.
  */
-static bool dirty_after_write(struct fixture *f, u64 sector)
+/* One 4 KiB write of fill @seed at @sector that must succeed. */
+static void write_4k(struct fixture *f, u64 sector, int seed)
 {
 	struct vd *vd = &f->vd;
 	u8 data[4096];
 
-	fill(data, sizeof(data), 12);
+	fill(data, sizeof(data), seed);
 	assert_int_equal(blk(vd, VIRTIO_BLK_T_OUT, sector,
 			     vd_buf(vd, data, sizeof(data)), sizeof(data), 1,
 			     false),
 			 VIRTIO_BLK_S_OK);
+}
+
+static bool dirty_after_write(struct fixture *f, u64 sector)
+{
+	write_4k(f, sector, 12);
 	return dirty_pages(f->image) > 0;
 }
 
 /* A write that must be durable when it completes: no dirty page left. */
 static void assert_written_through(struct fixture *f, u64 sector)
 {
-	struct vd *vd = &f->vd;
-	u8 data[4096];
-
-	fill(data, sizeof(data), 13);
-	assert_int_equal(blk(vd, VIRTIO_BLK_T_OUT, sector,
-			     vd_buf(vd, data, sizeof(data)), sizeof(data), 1,
-			     false),
-			 VIRTIO_BLK_S_OK);
+	write_4k(f, sector, 13);
 	assert_int_equal(dirty_pages(f->image), 0);
 }
 
