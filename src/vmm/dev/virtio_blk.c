@@ -91,7 +91,6 @@ struct vblk_disk {
 	struct vblk_worker *worker;
 	int nr_running; /* threads started */
 	bool stopping;
-	bool broken; /* the driver broke the ring: NEEDS_RESET until reset */
 	bool drain; /* on stopping, carry out what the ring holds first */
 	int drained; /* requests carried out after the stop began */
 	int stop_fd; /* eventfd: wake the threads to stop */
@@ -381,14 +380,14 @@ static int vblk_take(struct vblk_disk *d, struct vblk_worker *w)
 
 	pthread_mutex_lock(&d->qlock);
 	stopping = d->stopping;
-	if ((stopping && !d->drain) || d->broken) {
+	/* A ring the driver broke (vq.broken) waits for its reset. */
+	if ((stopping && !d->drain) || d->vq.broken) {
 		pthread_mutex_unlock(&d->qlock);
 		return -1;
 	}
 	ret = vblk_pop_batch(d, w, stopping);
 	if (stopping)
 		d->drained += w->nr;
-	d->broken = ret < 0;
 	pthread_mutex_unlock(&d->qlock);
 	if (ret < 0) {
 		/* A guest may do this on purpose, again and again: not all logged. */
@@ -484,9 +483,10 @@ static bool vblk_wait(struct vblk_disk *d)
 
 /*
  * Every I/O thread of a disk sleeps on the queue's kick eventfd and takes
- * requests from the ring under qlock, one at a time, carrying them out in
- * parallel; completion order does not matter to virtio (a FLUSH covers
- * the writes completed before it was submitted, which are on the host).
+ * a batch from the ring under qlock; several threads carry out their
+ * batches in parallel. Completion order does not matter to virtio (a
+ * FLUSH covers the writes completed before it was submitted, which are
+ * on the host).
  */
 static void *vblk_thread(void *arg)
 {
@@ -504,7 +504,8 @@ static void *vblk_thread(void *arg)
 			vblk_serve(d, w);
 		else if (ret < 0)
 			break;
-		else if (!vblk_wait(d) && !d->stopping)
+		else if (!vblk_wait(d) &&
+			 !__atomic_load_n(&d->stopping, __ATOMIC_ACQUIRE))
 			break; /* poll failed: nothing left to wait with */
 	}
 	/* Broken ring: idle until stopped, touching nothing of the guest's. */
@@ -537,7 +538,7 @@ static int vblk_start(void *dev, u64 features)
 		return ret;
 	}
 	d->flush_ok = vblk_has(features, VIRTIO_BLK_F_FLUSH);
-	d->stopping = d->broken = false;
+	d->stopping = false;
 	for (i = 0; i < d->nr_workers; i++) {
 		ret = pthread_create(&d->worker[i].thread, NULL, vblk_thread,
 				     &d->worker[i]);
