@@ -557,6 +557,28 @@ int pci_msix_notify(struct pci_dev *pd, int vec)
 	return msg.masked ? 0 : pci_msix_send(pd, &msg);
 }
 
+void pci_irqfd_set(struct dev_env *env, struct pci_irqfd *v, bool on, u64 addr,
+		   u32 data)
+{
+	int gsi;
+
+	if (on) {
+		gsi = env_msi_route(env, v->gsi, addr, data);
+		if (gsi < 0)
+			return;
+		v->gsi = gsi;
+		if (!v->on && !env_irqfd(env, v->efd, gsi, true))
+			v->on = true;
+		return;
+	}
+	if (v->on)
+		env_irqfd(env, v->efd, v->gsi, false);
+	v->on = false;
+	if (v->gsi >= 0)
+		env_msi_unroute(env, v->gsi);
+	v->gsi = -1;
+}
+
 bool pci_msix_enabled(struct pci_dev *pd)
 {
 	bool on;

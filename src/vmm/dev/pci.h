@@ -217,6 +217,25 @@ int pci_msix_init(struct pci_dev *pd, int nvec, int bar, u32 table_off,
  * only the leaf lock.
  */
 int pci_msix_notify(struct pci_dev *pd, int vec);
+/*
+ * An MSI-X vector that KVM raises straight from eventfd @efd (an irqfd on
+ * a GSI routed to the vector's message), for a device's msix_update hook.
+ */
+struct pci_irqfd {
+	int efd;
+	int gsi; /* the route, -1 when none */
+	bool on; /* the irqfd is assigned */
+};
+
+/*
+ * Make @v an irqfd on (@addr, @data) when @on (the vector is unmasked),
+ * or stop it and free its route. A route or irqfd KVM refuses leaves it
+ * off, so the device goes on signalling through pci_msix_notify(). The
+ * caller serialises calls for one vector.
+ */
+void pci_irqfd_set(struct dev_env *env, struct pci_irqfd *v, bool on, u64 addr,
+		   u32 data);
+
 /* Is MSI-X enabled (Message Control bit 15)? Then INTx is not used. */
 bool pci_msix_enabled(struct pci_dev *pd);
 

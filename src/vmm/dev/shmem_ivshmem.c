@@ -55,8 +55,7 @@ struct ivshmem {
 	u8 fast[SHM_MAX_PEERS]; /* per peer: a bit per vector */
 	int fast_fd[SHM_MAX_PEERS];
 	/* Vector 0 straight from our doorbell to KVM, while it is unmasked. */
-	int gsi; /* its MSI route, or -1 */
-	bool irqfd;
+	struct pci_irqfd vec0; /* efd: our doorbell */
 };
 
 static void ivshmem_update_intx(struct ivshmem *d)
@@ -233,27 +232,14 @@ static void ivshmem_on_change(void *dev, int fd)
  */
 static void ivshmem_irqfd(struct ivshmem *d, bool on, u64 addr, u32 data)
 {
-	int efd = shm_doorbell_fd(d->r), gsi;
+	bool was = d->vec0.on;
 
-	if (on) {
-		gsi = env_msi_route(d->env, d->gsi, addr, data);
-		if (gsi < 0)
-			return;
-		d->gsi = gsi;
-		if (d->irqfd || env_irqfd(d->env, efd, gsi, true))
-			return;
-		env_unwatch_fd(d->env, efd);
-		d->irqfd = true;
-		return;
-	}
-	if (d->irqfd) {
-		env_irqfd(d->env, efd, d->gsi, false);
-		env_watch_fd(d->env, efd, ivshmem_on_doorbell, d);
-		d->irqfd = false;
-	}
-	if (d->gsi >= 0)
-		env_msi_unroute(d->env, d->gsi);
-	d->gsi = -1;
+	d->vec0.efd = shm_doorbell_fd(d->r);
+	pci_irqfd_set(d->env, &d->vec0, on, addr, data);
+	if (d->vec0.on && !was)
+		env_unwatch_fd(d->env, d->vec0.efd);
+	else if (!d->vec0.on && was)
+		env_watch_fd(d->env, d->vec0.efd, ivshmem_on_doorbell, d);
 }
 
 static void ivshmem_msix_update(struct pci_dev *pd, int vec, u64 addr, u32 data,
@@ -421,7 +407,7 @@ static int ivshmem_create(struct dev_env *env, void **dev)
 	if (!d)
 		return -ENOMEM;
 	d->env = env;
-	d->gsi = -1;
+	d->vec0.gsi = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	ret = shmem_conf_read(env, "ivshmem", &d->conf);
 	if (ret > 0)

@@ -67,7 +67,7 @@ static void vp_signal(struct virtio_pci *vp, u16 vec, u8 isr_bit)
 		if (isr_bit == VIRTIO_PCI_ISR_CONFIG)
 			vp->isr |= isr_bit;
 		if (vec < vp->nr_vectors) {
-			if (vp->vec[vec].irqfd)
+			if (vp->vec[vec].on)
 				vp_efd_signal(vp->vec[vec].efd);
 			else
 				pci_msix_notify(&vp->pd, vec);
@@ -467,28 +467,11 @@ static void vp_msix_update(struct pci_dev *pd, int vec, u64 addr, u32 data,
 			   bool masked)
 {
 	struct virtio_pci *vp = pd->priv;
-	struct virtio_pci_vector *v;
-	int gsi;
 
 	if (vec >= vp->nr_vectors)
 		return;
-	v = &vp->vec[vec];
 	pthread_mutex_lock(&vp->irq_lock);
-	if (!masked) {
-		gsi = env_msi_route(vp->env, v->gsi, addr, data);
-		if (gsi >= 0) {
-			v->gsi = gsi;
-			if (!v->irqfd && !env_irqfd(vp->env, v->efd, gsi, true))
-				v->irqfd = true;
-		}
-	} else {
-		if (v->irqfd)
-			env_irqfd(vp->env, v->efd, v->gsi, false);
-		v->irqfd = false;
-		if (v->gsi >= 0)
-			env_msi_unroute(vp->env, v->gsi);
-		v->gsi = -1;
-	}
+	pci_irqfd_set(vp->env, &vp->vec[vec], !masked, addr, data);
 	pthread_mutex_unlock(&vp->irq_lock);
 }
 

@@ -116,13 +116,6 @@ struct virtio_pci_queue {
 	int kick_fd; /* eventfd: the driver wrote the queue's notify address */
 };
 
-/* One MSI-X vector: an eventfd on an irqfd while it is unmasked. */
-struct virtio_pci_vector {
-	int efd;
-	int gsi; /* its MSI route, -1 when none */
-	bool irqfd;
-};
-
 struct virtio_pci {
 	struct pci_dev pd;
 	struct dev_env *env;
@@ -143,7 +136,7 @@ struct virtio_pci {
 	pthread_mutex_t irq_lock; /* isr, vec[] */
 	u8 isr;
 	int nr_vectors; /* config + one per queue */
-	struct virtio_pci_vector vec[VIRTIO_PCI_MAX_QUEUES + 1];
+	struct pci_irqfd vec[VIRTIO_PCI_MAX_QUEUES + 1]; /* while unmasked */
 };
 
 /*
