@@ -721,6 +721,19 @@ static void assert_written_through(struct fixture *f, u64 sector)
 }
 
 /*
+ * A writeback disk: a write leaves dirty pages, a FLUSH then succeeds.
+ * The test is skipped where the dirty pages cannot be measured.
+ */
+static void writeback_then_flush(struct fixture *f)
+{
+	vd_init(&f->vd, all_features, false);
+	if (!dirty_after_write(f, 8))
+		skip();
+	assert_int_equal(blk(&f->vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, false),
+			 VIRTIO_BLK_S_OK);
+}
+
+/*
  * writeback 1: writes stay in the host's page cache until FLUSH.
  * Writethrough (cache=writethrough, FLUSH not negotiated, or writeback
  * set to 0 by the driver): each write is fdatasynced before it completes.
@@ -730,11 +743,7 @@ static void test_cache_modes(void **state)
 	struct fixture *f = *state;
 	struct vd *vd = &f->vd;
 
-	vd_init(vd, all_features, false);
-	if (!dirty_after_write(f, 8))
-		skip();
-	assert_int_equal(blk(vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, false),
-			 VIRTIO_BLK_S_OK);
+	writeback_then_flush(f);
 	assert_int_equal(dirty_pages(f->image), 0);
 
 	start(f, "path=%s,cache=writethrough");
@@ -769,11 +778,7 @@ static void test_wce_after_driver_ok(void **state)
 	struct fixture *f = *state;
 	struct vd *vd = &f->vd;
 
-	vd_init(vd, all_features, false);
-	if (!dirty_after_write(f, 8))
-		skip();
-	assert_int_equal(blk(vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, false),
-			 VIRTIO_BLK_S_OK);
+	writeback_then_flush(f);
 	vd_mmio_write(vd, vd->device + VD_CFG_WRITEBACK, 1, 0);
 	assert_int_equal(vd_dev_read(vd, VD_CFG_WRITEBACK, 1), 0);
 	assert_written_through(f, 40);
