@@ -28,6 +28,7 @@
 #include "../../src/shm/shm.h"
 #include "../../src/vmm/dev/pci.h"
 #include "fake_env.h"
+#include "shm_host.h"
 
 #define CF8 0xcf8
 #define CFC 0xcfc
@@ -58,11 +59,8 @@ struct guest {
 };
 
 struct fixture {
-	char top[64]; /* mkdtemp; $VESSEL_SHM_DIR is top/shm */
-	char dir[80];
-	int fds_at_start;
+	struct shm_host h;
 	struct guest a, b;
-	struct shm_region *host[SHM_MAX_PEERS];
 };
 
 /* --- config space, BARs, capabilities --- */
@@ -209,39 +207,12 @@ static void guest_stop(struct guest *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static struct shm_region *host_open(struct fixture *f, const char *name,
-				    u64 size, unsigned flags)
-{
-	for (int i = 0; i < SHM_MAX_PEERS; i++) {
-		if (f->host[i])
-			continue;
-		assert_int_equal(shm_open_region(name, size, flags, "host",
-						 "test", &f->host[i]),
-				 0);
-		return f->host[i];
-	}
-	fail_msg("too many host peers");
-	return NULL;
-}
-
-static void host_close(struct fixture *f, struct shm_region *r)
-{
-	for (int i = 0; i < SHM_MAX_PEERS; i++)
-		if (f->host[i] == r)
-			f->host[i] = NULL;
-	shm_close_region(r);
-}
-
 static int setup_dir(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->fds_at_start = fake_fd_count();
-	snprintf(f->top, sizeof(f->top), "/tmp/vessel-shmem-ivshmem.XXXXXX");
-	assert_non_null(mkdtemp(f->top));
-	snprintf(f->dir, sizeof(f->dir), "%s/shm", f->top);
-	setenv(SHM_DIR_ENV, f->dir, 1);
+	shm_host_init(&f->h, "shmem-ivshmem");
 	*state = f;
 	return 0;
 }
@@ -253,7 +224,7 @@ static int setup(void **state)
 
 	setup_dir(state);
 	f = *state;
-	host_open(f, REGION, REGION_SIZE, SHM_CREATE);
+	shm_host_open(&f->h, REGION, REGION_SIZE, SHM_CREATE);
 	guest_start(&f->a, "model=ivshmem,name=" REGION ",size=12K");
 	return 0;
 }
@@ -261,19 +232,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[96];
-	int left;
 
 	guest_stop(&f->a);
 	guest_stop(&f->b);
-	for (int i = 0; i < SHM_MAX_PEERS; i++)
-		shm_close_region(f->host[i]);
-	left = fake_dir_entries(f->dir);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->top);
-	assert_int_equal(system(cmd), 0);
-	unsetenv(SHM_DIR_ENV);
-	assert_int_equal(left, 0);
-	assert_int_equal(fake_fd_count(), f->fds_at_start);
+	shm_host_fini(&f->h);
 	free(f);
 	return 0;
 }
@@ -364,8 +326,8 @@ static void test_region(void **state)
 	u8 *data = bar2_data(g);
 
 	strcpy((char *)data, "from the guest");
-	assert_string_equal(shm_data(f->host[0]), "from the guest");
-	strcpy((char *)shm_data(f->host[0]) + REGION_SIZE - 8, "end");
+	assert_string_equal(shm_data(f->h.host[0]), "from the guest");
+	strcpy((char *)shm_data(f->h.host[0]) + REGION_SIZE - 8, "end");
 	assert_string_equal((char *)data + REGION_SIZE - 8, "end");
 
 	/* The OS moves the BAR: the memslot follows. */
@@ -389,13 +351,13 @@ static void test_creates_region(void **state)
 
 	guest_start(g, "model=ivshmem,name=fresh,size=12K");
 	assert_int_equal(reg_read(g, R_IV_POSITION), 0);
-	h = host_open(f, "fresh", 0, SHM_EXIST);
+	h = shm_host_open(&f->h, "fresh", 0, SHM_EXIST);
 	assert_int_equal(shm_size(h), REGION_SIZE);
 	strcpy((char *)bar2_data(g), "fresh");
 	assert_string_equal(shm_data(h), "fresh");
-	host_close(f, h);
+	shm_host_close(&f->h, h);
 	guest_stop(g);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 }
 
 /* --- BAR0 registers --- */
@@ -409,14 +371,14 @@ static void test_iv_position(void **state)
 	reg_write(g, R_IV_POSITION, 7);
 	assert_int_equal(reg_read(g, R_IV_POSITION), 1);
 	/* Who the host program sees: the guest as peer 1. */
-	assert_int_equal(shm_peers(f->host[0]), 0x3);
+	assert_int_equal(shm_peers(f->h.host[0]), 0x3);
 }
 
 static void test_intx(void **state)
 {
 	struct fixture *f = *state;
 	struct guest *g = &f->a;
-	struct shm_region *h = f->host[0];
+	struct shm_region *h = f->h.host[0];
 
 	assert_int_equal(reg_read(g, R_INTR_MASK), 0);
 	assert_int_equal(reg_read(g, R_INTR_STATUS), 0);
@@ -452,7 +414,7 @@ static void test_intx(void **state)
 	reg_write(g, R_INTR_STATUS, 0);
 	assert_int_equal(intx_level(g), 0);
 	/* Only a ring raises it: a peer leaving is no interrupt. */
-	host_close(f, h);
+	shm_host_close(&f->h, h);
 	pump(g);
 	assert_int_equal(intx_level(g), 0);
 	assert_int_equal(reg_read(g, R_INTR_STATUS), 0);
@@ -473,7 +435,7 @@ static void test_msix(void **state)
 {
 	struct fixture *f = *state;
 	struct guest *g = &f->a;
-	struct shm_region *h = f->host[0];
+	struct shm_region *h = f->h.host[0];
 
 	reg_write(g, R_INTR_MASK, 1);
 	assert_int_equal(irqfds(g), 0);
@@ -518,9 +480,9 @@ static void test_doorbell(void **state)
 {
 	struct fixture *f = *state;
 	struct guest *g = &f->a;
-	struct shm_region *h0 = f->host[0], *h2;
+	struct shm_region *h0 = f->h.host[0], *h2;
 
-	h2 = host_open(f, REGION, 0, SHM_EXIST);
+	h2 = shm_host_open(&f->h, REGION, 0, SHM_EXIST);
 	assert_int_equal(shm_peer_id(h2), 2);
 	/* peer << 16 | vector: the peer is rung and knows by whom. */
 	reg_write(g, R_DOORBELL, 2 << 16 | 0);
@@ -549,7 +511,7 @@ static void test_doorbell(void **state)
 	pump(g);
 	assert_int_equal(reg_read(g, R_INTR_STATUS), 0);
 	/* A peer that left: not rung, and nobody waits. */
-	host_close(f, h2);
+	shm_host_close(&f->h, h2);
 	reg_write(g, R_DOORBELL, 2 << 16);
 	reg_write(g, R_DOORBELL, 0 << 16);
 	assert_int_equal(shm_take_pending(h0), 1u << 1);
@@ -593,7 +555,7 @@ static void test_fast_path(void **state)
 {
 	struct fixture *f = *state;
 	struct guest *a = &f->a, *b = &f->b;
-	struct shm_region *h = f->host[0];
+	struct shm_region *h = f->h.host[0];
 	u32 id_b;
 	int i;
 
@@ -618,8 +580,8 @@ static void test_fast_path(void **state)
 	assert_int_equal(a->env->ioeventfd_hits, 3);
 	assert_int_equal(shm_take_pending(h), 1u << reg_read(a, R_IV_POSITION));
 	/* A host peer goes: the peers changed, and a's fast path is gone. */
-	host_close(f, h);
-	f->host[0] = NULL;
+	shm_host_close(&f->h, h);
+	f->h.host[0] = NULL;
 	pump(a);
 	pump(b);
 	b->env->nr_msi = 0;
@@ -633,7 +595,7 @@ static void test_wrong_width(void **state)
 {
 	struct fixture *f = *state;
 	struct guest *g = &f->a;
-	struct shm_region *h = f->host[0];
+	struct shm_region *h = f->h.host[0];
 
 	reg_write(g, R_INTR_MASK, 1);
 	/* The registers are 32-bit: other widths read 0, write nothing. */
@@ -687,7 +649,7 @@ static void test_config_errors(void **state)
 		assert_int_equal(guest_create(&g, bad[i]), -EINVAL);
 		guest_stop(&g);
 	}
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 }
 
 static void test_not_configured(void **state)
@@ -725,7 +687,7 @@ static void test_bus_full(void **state)
 	for (int i = 0; i < n; i++)
 		pci_dev_del(&filler[i]);
 	guest_stop(&g);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 }
 
 #define T(fn, su) cmocka_unit_test_setup_teardown(fn, su, teardown)

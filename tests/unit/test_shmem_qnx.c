@@ -28,6 +28,7 @@
 #include "../../src/shm/shm.h"
 #include "../../src/vmm/dev/pci.h"
 #include "fake_env.h"
+#include "shm_host.h"
 
 #define CF8 0xcf8
 #define CFC 0xcfc
@@ -77,12 +78,9 @@ struct guest {
 };
 
 struct fixture {
-	char top[64]; /* mkdtemp; $VESSEL_SHM_DIR is top/shm */
-	char dir[80];
-	int fds_at_start;
+	struct shm_host h;
 	struct guest a,
 		b; /* b: a second guest, started by the tests that need one */
-	struct shm_region *host[SHM_MAX_PEERS];
 };
 
 /* --- config space and the guest's view of the BARs --- */
@@ -223,39 +221,12 @@ static void guest_stop(struct guest *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static struct shm_region *host_open(struct fixture *f, const char *name,
-				    u64 size, unsigned flags)
-{
-	for (int i = 0; i < SHM_MAX_PEERS; i++) {
-		if (f->host[i])
-			continue;
-		assert_int_equal(shm_open_region(name, size, flags, "host",
-						 "test", &f->host[i]),
-				 0);
-		return f->host[i];
-	}
-	fail_msg("too many host peers");
-	return NULL;
-}
-
-static void host_close(struct fixture *f, struct shm_region *r)
-{
-	for (int i = 0; i < SHM_MAX_PEERS; i++)
-		if (f->host[i] == r)
-			f->host[i] = NULL;
-	shm_close_region(r);
-}
-
 static int setup_with(void **state, const char *shmem, const char *name)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->fds_at_start = fake_fd_count();
-	snprintf(f->top, sizeof(f->top), "/tmp/vessel-shmem-qnx.XXXXXX");
-	assert_non_null(mkdtemp(f->top));
-	snprintf(f->dir, sizeof(f->dir), "%s/shm", f->top);
-	setenv(SHM_DIR_ENV, f->dir, 1);
+	shm_host_init(&f->h, "shmem-qnx");
 	guest_start(&f->a, shmem, name);
 	*state = f;
 	return 0;
@@ -285,19 +256,10 @@ static int setup_named(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[96];
-	int left;
 
 	guest_stop(&f->a);
 	guest_stop(&f->b);
-	for (int i = 0; i < SHM_MAX_PEERS; i++)
-		shm_close_region(f->host[i]);
-	left = fake_dir_entries(f->dir);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->top);
-	assert_int_equal(system(cmd), 0);
-	unsetenv(SHM_DIR_ENV);
-	assert_int_equal(left, 0);
-	assert_int_equal(fake_fd_count(), f->fds_at_start);
+	shm_host_fini(&f->h);
 	free(f);
 	return 0;
 }
@@ -372,7 +334,7 @@ static void test_create(void **state)
 	memcpy(data, "from the guest", 15);
 	data[2 * PAGE - 1] = 0x5a;
 	/* A host program attached by name sees the same bytes. */
-	h = host_open(f, "test1", 0, SHM_EXIST);
+	h = shm_host_open(&f->h, "test1", 0, SHM_EXIST);
 	assert_int_equal(shm_size(h), 2 * PAGE);
 	assert_string_equal(shm_data(h), "from the guest");
 	assert_int_equal(((u8 *)shm_data(h))[2 * PAGE - 1], 0x5a);
@@ -434,7 +396,7 @@ static void test_find(void **state)
 	assert_int_equal(qnx_find(g, "missing"), GSS_DOES_NOT_EXIST);
 	assert_int_equal(f->a.env->map_calls, 0);
 	/* A region a host program made, with its size. */
-	host_open(f, "hostmade", 5 * PAGE, SHM_CREATE);
+	shm_host_open(&f->h, "hostmade", 5 * PAGE, SHM_CREATE);
 	assert_int_equal(qnx_find(g, "hostmade"), GSS_OK);
 	assert_int_equal(factory_read(g, F_SIZE, 4), 5);
 	assert_non_null(fake_env_find_map(g->env, qnx_shmem(g) + PAGE));
@@ -467,7 +429,7 @@ static void test_illegal_names(void **state)
 	assert_int_equal(qnx_create(g, "tab\there", 1), GSS_ILLEGAL_NAME);
 	assert_int_equal(qnx_create(g, "star*", 1), GSS_ILLEGAL_NAME);
 	assert_int_equal(g->env->map_calls, 0);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 	/* 31 characters and the NUL: the longest name. */
 	assert_int_equal(qnx_create(g, "abcdefghijklmnopqrstuvwxyz01234", 1),
 			 GSS_OK);
@@ -481,9 +443,9 @@ static void test_allow_deny(void **state)
 	/* allow=test*:dev*, deny=devsecret*: allowed and not denied. */
 	assert_int_equal(qnx_create(g, "live1", 1), GSS_NO_PERMISSION);
 	assert_int_equal(qnx_create(g, "devsecret2", 1), GSS_NO_PERMISSION);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 	/* Whoever made it: a host program's region is no less denied. */
-	host_open(f, "live1", PAGE, SHM_CREATE);
+	shm_host_open(&f->h, "live1", PAGE, SHM_CREATE);
 	assert_int_equal(qnx_find(g, "live1"), GSS_NO_PERMISSION);
 	assert_int_equal(g->env->map_calls, 0);
 	assert_int_equal(qnx_create(g, "test1", 1), GSS_OK);
@@ -511,9 +473,9 @@ static void test_nomem(void **state)
 	assert_int_equal(qnx_create(g, "zero", 0), GSS_NOMEM);
 	assert_int_equal(qnx_create(g, "huge", MAX_PAGES + 1), GSS_NOMEM);
 	assert_int_equal(qnx_create(g, "huge", 0xffffffff), GSS_NOMEM);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 	/* A region larger than a connection's part of the window. */
-	big = host_open(f, "big", CONN_SIZE, SHM_CREATE);
+	big = shm_host_open(&f->h, "big", CONN_SIZE, SHM_CREATE);
 	assert_int_equal(qnx_find(g, "big"), GSS_NOMEM);
 	assert_int_equal(qnx_create(g, "big", 1), GSS_NOMEM);
 	assert_int_equal(shm_peers(big), 1u << shm_peer_id(big));
@@ -533,14 +495,14 @@ static void test_client_max(void **state)
 	struct shm_region *h[15];
 
 	for (int i = 0; i < 15; i++)
-		h[i] = host_open(f, "crowded", PAGE, SHM_CREATE);
+		h[i] = shm_host_open(&f->h, "crowded", PAGE, SHM_CREATE);
 	assert_int_equal(qnx_create(g, "crowded", 1), GSS_OK);
 	assert_int_equal(ctl_read(g, qnx_shmem(g), C_IDX), 15);
 	assert_int_equal(ctl_read(g, qnx_shmem(g), C_STATUS) >> 16, 0xffff);
 	assert_int_equal(qnx_create(g, "crowded", 1), GSS_CLIENT_MAX);
 	assert_int_equal(qnx_find(g, "crowded"), GSS_CLIENT_MAX);
 	/* One leaves: there is room again, in the slot it left. */
-	host_close(f, h[4]);
+	shm_host_close(&f->h, h[4]);
 	assert_int_equal(qnx_find(g, "crowded"), GSS_OK);
 	assert_int_equal(ctl_read(g, qnx_shmem(g), C_IDX), 4);
 	assert_int_equal(qnx_shmem(g), WIN + CONN_SIZE);
@@ -574,7 +536,7 @@ static void test_no_watch_no_connection(void **state)
 				 0);
 	assert_int_equal(qnx_create(g, "deaf", 1), GSS_UNKNOWN_FAILURE);
 	assert_int_equal(g->env->map_calls, 0);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 	/* And the watch it took is given back. */
 	assert_int_equal(env_watch_fd(g->env, efd, never_ready, NULL), 0);
 	env_unwatch_fd(g->env, efd);
@@ -590,9 +552,9 @@ static void test_notify(void **state)
 	struct shm_region *h1, *h2;
 	u64 ctl;
 
-	h1 = host_open(f, "bells", PAGE, SHM_CREATE); /* peer 0 */
+	h1 = shm_host_open(&f->h, "bells", PAGE, SHM_CREATE); /* peer 0 */
 	assert_int_equal(qnx_create(g, "bells", 1), GSS_OK); /* peer 1 */
-	h2 = host_open(f, "bells", PAGE, SHM_EXIST); /* peer 2 */
+	h2 = shm_host_open(&f->h, "bells", PAGE, SHM_EXIST); /* peer 2 */
 	ctl = qnx_shmem(g);
 	assert_int_equal(ctl_read(g, ctl, C_IDX), 1);
 	assert_int_equal(ctl_read(g, ctl, C_STATUS) >> 16, 0x7);
@@ -619,7 +581,7 @@ static void test_notify(void **state)
 	assert_int_equal(ctl_read(g, ctl, C_NOTIFY), 0);
 	assert_int_equal(shm_take_pending(h1), 0);
 	/* A peer that left is not rung, and nothing waits for it. */
-	host_close(f, h1);
+	shm_host_close(&f->h, h1);
 	ctl_write(g, ctl, C_NOTIFY, 0x1 | 0x4);
 	assert_int_equal(shm_take_pending(h2), 1u << 1);
 }
@@ -634,8 +596,8 @@ static void test_rung_by_host(void **state)
 
 	assert_int_equal(qnx_create(g, "ringme", 1), GSS_OK); /* peer 0 */
 	ctl = qnx_shmem(g);
-	h1 = host_open(f, "ringme", 0, SHM_EXIST); /* peer 1 */
-	h2 = host_open(f, "ringme", 0, SHM_EXIST); /* peer 2 */
+	h1 = shm_host_open(&f->h, "ringme", 0, SHM_EXIST); /* peer 1 */
+	h2 = shm_host_open(&f->h, "ringme", 0, SHM_EXIST); /* peer 2 */
 	pump(g);
 	ctl_read(g, ctl, C_STATUS); /* the attach changes, seen */
 	assert_int_equal(intx_level(g), 0);
@@ -683,8 +645,8 @@ static void test_intx_two_connections(void **state)
 	c1 = qnx_shmem(g);
 	assert_int_equal(qnx_create(g, "two", 1), GSS_OK);
 	c2 = qnx_shmem(g);
-	h1 = host_open(f, "one", 0, SHM_EXIST);
-	h2 = host_open(f, "two", 0, SHM_EXIST);
+	h1 = shm_host_open(&f->h, "one", 0, SHM_EXIST);
+	h2 = shm_host_open(&f->h, "two", 0, SHM_EXIST);
 	pump(g);
 	ctl_read(g, c1, C_STATUS);
 	ctl_read(g, c2, C_STATUS);
@@ -716,7 +678,7 @@ static void test_attach_detach_interrupt(void **state)
 	assert_int_equal(ctl_read(a, ctl_a, C_STATUS), 0x1 << 16);
 
 	/* A host program attaches. */
-	h = host_open(f, "devshare", 0, SHM_EXIST);
+	h = shm_host_open(&f->h, "devshare", 0, SHM_EXIST);
 	pump(a);
 	assert_int_equal(intx_level(a), 1);
 	assert_int_equal(ctl_read(a, ctl_a, C_STATUS), 0x3 << 16);
@@ -730,7 +692,7 @@ static void test_attach_detach_interrupt(void **state)
 	/* The host program leaves: both guests hear of it. */
 	pump(b);
 	ctl_read(b, ctl_b, C_STATUS);
-	host_close(f, h);
+	shm_host_close(&f->h, h);
 	pump(a);
 	pump(b);
 	assert_int_equal(intx_level(a), 1);
@@ -784,7 +746,7 @@ static void test_detach(void **state)
 
 	assert_int_equal(qnx_create(g, "gone", 2), GSS_OK);
 	ctl = qnx_shmem(g);
-	h = host_open(f, "gone", 0, SHM_EXIST);
+	h = shm_host_open(&f->h, "gone", 0, SHM_EXIST);
 	pump(g);
 	ctl_write(g, ctl, C_DETACH, 0);
 	/* The data is no longer the guest's, the control page reads ones. */
@@ -802,14 +764,14 @@ static void test_detach(void **state)
 	assert_int_equal(shm_take_pending(h), 0);
 	assert_int_equal(shm_peers(h), 1u << shm_peer_id(h));
 	/* The host program is the last: leaving removes the files. */
-	host_close(f, h);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	shm_host_close(&f->h, h);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 	/* The slot is free for the next connection. */
 	assert_int_equal(qnx_create(g, "again", 1), GSS_OK);
 	assert_int_equal(qnx_shmem(g), ctl);
 	assert_int_equal(ctl_read(g, ctl, C_IDX), 0);
 	ctl_write(g, ctl, C_DETACH, 0);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 }
 
 static void test_wrong_width(void **state)
@@ -831,7 +793,7 @@ static void test_wrong_width(void **state)
 	factory_write(g, F_SIZE + 2, 4, 1); /* misaligned */
 	assert_int_equal(factory_read(g, F_STATUS, 4), GSS_DOES_NOT_EXIST);
 	assert_int_equal(g->env->map_calls, 0);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 	/* An 8-byte write across the end of the name does not reach it. */
 	factory_write(g, F_NAME + 28, 8, 0);
 	assert_int_equal(factory_read(g, F_NAME, 4), 0x7272616e); /* "narr" */
@@ -842,7 +804,7 @@ static void test_wrong_width(void **state)
 
 	assert_int_equal(qnx_create(g, "narrow", 1), GSS_OK);
 	ctl = qnx_shmem(g);
-	h = host_open(f, "narrow", 0, SHM_EXIST);
+	h = shm_host_open(&f->h, "narrow", 0, SHM_EXIST);
 	pump(g);
 	ctl_read(g, ctl, C_STATUS);
 	maps = g->env->map_calls;
@@ -929,14 +891,14 @@ static void test_precreated(void **state)
 	struct shm_region *h;
 
 	guest_start(g, "model=qnx,name=pre,size=8K", "b");
-	h = host_open(f, "pre", 0, SHM_EXIST);
+	h = shm_host_open(&f->h, "pre", 0, SHM_EXIST);
 	assert_int_equal(shm_size(h), 2 * PAGE);
 	assert_int_equal(shm_peers(h), 0x3);
 	assert_int_equal(qnx_find(g, "pre"), GSS_OK);
 	assert_int_equal(factory_read(g, F_SIZE, 4), 2);
-	host_close(f, h);
+	shm_host_close(&f->h, h);
 	guest_stop(g);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 }
 
 /* The guest's `lifecycle` is its own: lifecycle-<VM name> on the host. */
@@ -948,7 +910,7 @@ static void test_lifecycle_name(void **state)
 
 	assert_int_equal(qnx_create(g, "lifecycle", 1), GSS_OK);
 	strcpy((char *)qnx_data(g, qnx_shmem(g)), "VLCY");
-	h = host_open(f, "lifecycle-web1", 0, SHM_EXIST);
+	h = shm_host_open(&f->h, "lifecycle-web1", 0, SHM_EXIST);
 	assert_string_equal(shm_data(h), "VLCY");
 }
 
@@ -987,7 +949,7 @@ static void test_config_errors(void **state)
 	/* A pattern list longer than the device keeps. */
 	snprintf(opt, sizeof(opt), "shmem model=qnx,allow=%0300d", 0);
 	assert_int_equal(config_error(opt), -EINVAL);
-	assert_int_equal(fake_dir_entries(f->dir), 0);
+	assert_int_equal(fake_dir_entries(f->h.dir), 0);
 }
 
 static void test_not_configured(void **state)
