@@ -11,6 +11,8 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARNINGS) -MMD -MP \
 	  -DVESSEL_VERSION='"$(VERSION)"'
 LDLIBS := -ljson-c -lpthread
+# vessel's own: the seccomp allowlists (src/vmm/sandbox.c).
+VMM_LDLIBS := -lseccomp
 
 ifeq ($(V),1)
 Q :=
@@ -51,12 +53,12 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/vessel: $(VMM_OBJS)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(VMM_LDLIBS) $(LDLIBS)
 
 # Statically linked, for the nested harness's outer VM.
 $(BUILD)/vessel-static: $(VMM_OBJS)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -static -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -static -o $@ $^ $(VMM_LDLIBS) $(LDLIBS)
 
 CTL_SRCS := $(wildcard src/ctl/*.c)
 $(BUILD)/vesselctl: $(CTL_SRCS:%.c=$(BUILD)/%.o) $(COMMON_SRCS:%.c=$(BUILD)/%.o) \
@@ -76,7 +78,7 @@ $(BUILD)/libvessel.a: $(SHM_OBJS)
 $(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o \
 		$(BUILD)/tests/unit/fake_env.o $(BUILD)/libvmm.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(VMM_LDLIBS) $(LDLIBS)
 
 # vesseld's pure modules (config, order, back-off, policy) as a library the
 # unit tests link; the daemon's main.c, when it comes, stays out of it.
@@ -97,12 +99,12 @@ $(BUILD)/vesseld: $(BUILD)/src/vesseld/main.o $(BUILD)/libvesseld.a \
 $(BUILD)/tests/unit/test_vesseld_%: $(BUILD)/tests/unit/test_vesseld_%.o \
 		$(BUILD)/libvesseld.a $(BUILD)/libvmm.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(VMM_LDLIBS) $(LDLIBS)
 
 $(BUILD)/tests/system/test_%: $(BUILD)/tests/system/test_%.o \
 		$(TESTLIB_OBJS) $(BUILD)/libvmm.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(VMM_LDLIBS) $(LDLIBS)
 
 $(BUILD)/tests/runner: $(BUILD)/tests/runner.o
 	$(call say,LD,$@)
