@@ -54,5 +54,12 @@ const struct conf_key conf_keys[] = {
 	  .help = "virtio-blk disk on a raw image file or block device (repeatable: vda, vdb, ...); readonly: writes fail; id: the serial the guest reads (default diskN); cache=writethrough: every write is fdatasynced (default writeback: only the guest's flushes are); iothreads=N: host I/O threads per disk (1..8, default 1)" },
 	{ "lifecycle-hook", CONF_STRING, .help_arg = "CMD",
 	  .help = "host command (sh -c) run when the guest announces a state over its lifecycle region, before vessel acknowledges it (VESSEL_GUEST_STATE set; at most 10s)" },
+	{ "user", CONF_STRING, .help_arg = "USER",
+	  .help = "when started as root: after opening what it needs, run as USER (name or uid) with no capabilities left (docs/security.md)" },
+	{ "group", CONF_STRING, .help_arg = "GROUP",
+	  .help = "with user: run as GROUP (name or gid) instead of USER's primary group; USER's supplementary groups are kept" },
+	{ "seccomp", CONF_CHOICE, .choices = "on|log|off",
+	  .help_arg = "on|log|off",
+	  .help = "system-call allowlists per thread: on (default): a call outside them kills vessel with SIGSYS and a message; log: the kernel logs such calls (dmesg) and lets them run, to extend a list; off: debugging only" },
 	{ NULL },
 };
