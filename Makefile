@@ -137,11 +137,29 @@ demo: deps
 TEST_BINS := $(UNIT_BINS) $(SYSTEM_BINS) $(LINUX_OUT)/test_linux
 test-all: $(TEST_BINS) $(BUILD)/vessel $(BUILD)/vesselctl $(BUILD)/vesseld \
 		$(PROBE) $(BUILD)/tests/runner \
-		$(LINUX_BINS) $(LINUX_VESSEL) $(SYSTEM_EXTRA) check-headers \
-		format-check
+		$(LINUX_BINS) $(LINUX_VESSEL) $(SYSTEM_EXTRA) san-unit \
+		check-headers format-check
 	$(Q)VESSEL=$(BUILD)/vessel VESSELCTL=$(BUILD)/vesselctl \
-		VESSELD=$(BUILD)/vesseld PROBE=$(PROBE) \
-		$(BUILD)/tests/runner $(TEST_BINS)
+		VESSELD=$(BUILD)/vesseld PROBE=$(PROBE) $(SAN_ENV) \
+		$(BUILD)/tests/runner $(UNIT_BINS) $(SAN_UNIT_BINS) \
+		$(SYSTEM_BINS) $(LINUX_OUT)/test_linux
+
+# The unit tests again under ASan and UBSan, in a build tree of their own
+# (a sub-make: the same rules, other flags); `make test` runs both sets.
+SAN_BUILD := $(BUILD)/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+SAN_UNIT_BINS := $(UNIT_SRCS:%.c=$(SAN_BUILD)/%)
+SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+.PHONY: san-unit test-unit-san
+san-unit:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) \
+		CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
+		$(SAN_UNIT_BINS)
+
+test-unit-san: san-unit $(BUILD)/tests/runner
+	$(Q)$(SAN_ENV) $(BUILD)/tests/runner $(SAN_UNIT_BINS)
 
 test-unit: $(UNIT_BINS) $(BUILD)/tests/runner
 	$(Q)$(BUILD)/tests/runner $(UNIT_BINS)
