@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define PROTO_BLANKS " \t"
 
@@ -127,6 +128,35 @@ int proto_parse_request(struct proto_request *req, const char *line, size_t len,
 	memcpy(req->buf, line, len);
 	req->buf[len] = '\0';
 	return proto_split(req, why);
+}
+
+#define PROTO_STR(x) #x
+#define PROTO_XSTR(x) PROTO_STR(x)
+
+ssize_t proto_read_line(struct proto_line *ln, int fd, const char **why)
+{
+	const char *nl;
+	ssize_t n;
+
+	*why = "request too long (over " PROTO_XSTR(
+		PROTO_REQUEST_MAX) " bytes)";
+	if (ln->len >= sizeof(ln->buf))
+		return -E2BIG; /* called again after a -E2BIG */
+	n = recv(fd, ln->buf + ln->len, sizeof(ln->buf) - ln->len,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0 || (n == 0 && !ln->len))
+		return -EPIPE;
+	ln->len += n;
+	nl = memchr(ln->buf, '\n', ln->len);
+	if (nl)
+		return nl - ln->buf + 1;
+	if (n == 0)
+		return ln->len; /* the last line lacks its '\n' */
+	if (ln->len == sizeof(ln->buf))
+		return -E2BIG;
+	return 0; /* the rest of the line is yet to come */
 }
 
 static int proto_append(char *buf, size_t size, size_t *pos, const char *w)

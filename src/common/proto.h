@@ -7,10 +7,12 @@
  * vesseld: a request is one line of text, a command word and optional
  * arguments separated by blanks, at most PROTO_REQUEST_MAX bytes with its
  * newline; a reply is one JSON object on one line, {"ok":true, ...} or
- * {"ok":false,"error":"..."}. Pure functions: no I/O, no global state.
+ * {"ok":false,"error":"..."}. Pure functions, no global state; only
+ * proto_read_line() does I/O (one recv).
  */
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "types.h"
 
@@ -38,6 +40,24 @@ struct proto_request {
  */
 int proto_parse_request(struct proto_request *req, const char *line, size_t len,
 			const char **why);
+
+/* A request line arriving over a stream socket, in pieces. */
+struct proto_line {
+	size_t len; /* bytes in buf */
+	char buf[PROTO_REQUEST_MAX];
+};
+
+/*
+ * One non-blocking read from @fd into @ln, the server's side of one
+ * request per connection. Returns the length of the first line in
+ * ln->buf, its '\n' included (bytes after it are ignored), or of all of
+ * ln->buf when the peer closed after a last line without '\n'; 0 when
+ * the line is not complete yet or nothing could be read; -EPIPE when the
+ * peer closed or failed with nothing read; -E2BIG when
+ * PROTO_REQUEST_MAX bytes came without a '\n', with *@why set to the
+ * message for the error reply. On -EPIPE and -E2BIG drop the client.
+ */
+ssize_t proto_read_line(struct proto_line *ln, int fd, const char **why);
 
 /*
  * Write "@cmd @argv...\n" and a NUL into @buf (PROTO_REQUEST_MAX + 1

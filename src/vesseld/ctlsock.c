@@ -53,8 +53,7 @@ struct ctlsock_client {
 	struct relay *relay; /* guest-shutdown: the relay it waits for */
 	const char *arg; /* guest-shutdown: its STATE, events: its word */
 	off_t sent, past_end; /* WAIT_PAST, WAIT_CATCHUP: the file's bytes */
-	size_t len;
-	char buf[PROTO_REQUEST_MAX];
+	struct proto_line line;
 };
 
 struct ctlsock {
@@ -121,7 +120,7 @@ static void ctlsock_drop(struct ctlsock_client *cl)
 	cl->w.fd = -1;
 	cl->wait = WAIT_NONE;
 	cl->g = NULL;
-	cl->len = 0;
+	cl->line.len = 0;
 }
 
 /*
@@ -529,7 +528,7 @@ static char *cmd_console(struct ctlsock_client *cl, struct guest *g)
 	/* The slot lets go of the fd without closing it. */
 	dloop_unwatch(&cl->s->vd->loop, &cl->w);
 	cl->w.fd = -1;
-	cl->len = 0;
+	cl->line.len = 0;
 	console_attach(&g->con, fd);
 	return NULL;
 }
@@ -626,7 +625,7 @@ static void ctlsock_serve(struct ctlsock_client *cl, size_t len)
 	const char *why;
 	char *reply;
 
-	if (proto_parse_request(&req, cl->buf, len, &why)) {
+	if (proto_parse_request(&req, cl->line.buf, len, &why)) {
 		ctlsock_send(cl, proto_reply_error("%s", why));
 		return;
 	}
@@ -650,8 +649,8 @@ static void ctlsock_on_parked(struct ctlsock_client *cl)
 static void ctlsock_on_client(struct dloop_watch *w, u32 events)
 {
 	struct ctlsock_client *cl = container_of(w, struct ctlsock_client, w);
-	char *nl;
-	ssize_t n;
+	const char *why;
+	ssize_t len;
 
 	if (cl->wait != WAIT_NONE) {
 		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -661,24 +660,13 @@ static void ctlsock_on_client(struct dloop_watch *w, u32 events)
 			ctlsock_pump(cl);
 		return;
 	}
-	n = recv(w->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len,
-		 MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0 || (n == 0 && !cl->len)) {
+	len = proto_read_line(&cl->line, w->fd, &why);
+	if (len > 0)
+		ctlsock_serve(cl, len);
+	else if (len == -E2BIG)
+		ctlsock_send(cl, proto_reply_error("%s", why));
+	else if (len < 0)
 		ctlsock_drop(cl);
-		return;
-	}
-	cl->len += n;
-	nl = memchr(cl->buf, '\n', cl->len);
-	if (nl)
-		ctlsock_serve(cl, nl - cl->buf + 1);
-	else if (n == 0)
-		ctlsock_serve(cl, cl->len); /* the last line lacks its '\n' */
-	else if (cl->len == sizeof(cl->buf))
-		ctlsock_send(cl, proto_reply_error(
-					 "request too long (over %d bytes)",
-					 PROTO_REQUEST_MAX));
 }
 
 /* Each event line to every subscriber; one that cannot keep up is dropped. */
@@ -783,7 +771,7 @@ static void ctlsock_on_listen(struct dloop_watch *w, u32 events)
 		ctlsock_refuse(fd, "too many clients");
 		return;
 	}
-	cl->len = 0;
+	cl->line.len = 0;
 	cl->wait = WAIT_NONE;
 	cl->g = NULL;
 }

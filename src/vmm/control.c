@@ -35,8 +35,7 @@ struct control_client {
 	struct control *c;
 	int fd; /* -1: a free slot */
 	bool subscribed;
-	size_t len;
-	char buf[PROTO_REQUEST_MAX];
+	struct proto_line line;
 };
 
 struct control {
@@ -96,7 +95,7 @@ static void control_drop(struct control_client *cl)
 	close(cl->fd);
 	cl->fd = -1;
 	cl->subscribed = false;
-	cl->len = 0;
+	cl->line.len = 0;
 }
 
 /* --- commands --- */
@@ -241,7 +240,7 @@ static const struct control_cmd control_cmds[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-/* Answer the request of @len bytes in cl->buf. */
+/* Answer the request of @len bytes in cl->line. */
 static void control_serve(struct control_client *cl, size_t len)
 {
 	const struct control_cmd *cmd;
@@ -249,7 +248,7 @@ static void control_serve(struct control_client *cl, size_t len)
 	const char *why;
 	char *reply;
 
-	if (proto_parse_request(&req, cl->buf, len, &why)) {
+	if (proto_parse_request(&req, cl->line.buf, len, &why)) {
 		control_send(cl, proto_reply_error("%s", why));
 		return;
 	}
@@ -286,18 +285,11 @@ static void control_on_subscriber(struct control_client *cl)
 		control_drop(cl);
 }
 
-/* Index of the first '\n' in @buf, or -1. */
-static ssize_t control_eol(const char *buf, size_t len)
-{
-	const char *nl = memchr(buf, '\n', len);
-
-	return nl ? nl - buf : -1;
-}
-
 static void control_on_client(void *dev, int fd)
 {
 	struct control_client *cl = dev;
-	ssize_t n, eol;
+	const char *why;
+	ssize_t len;
 
 	if (cl->fd != fd)
 		return; /* a stale wake-up for a reused slot */
@@ -305,26 +297,13 @@ static void control_on_client(void *dev, int fd)
 		control_on_subscriber(cl);
 		return;
 	}
-	n = recv(fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len,
-		 MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0 || (n == 0 && !cl->len)) {
-		control_drop(cl);
-		return;
-	}
-	cl->len += n;
-	eol = control_eol(cl->buf, cl->len);
-	if (eol >= 0)
-		control_serve(cl, eol + 1);
-	else if (n == 0)
-		control_serve(cl, cl->len); /* the last line lacks its '\n' */
-	else if (cl->len == sizeof(cl->buf))
-		control_send(cl, proto_reply_error(
-					 "request too long (over %d bytes)",
-					 PROTO_REQUEST_MAX));
-	else
+	len = proto_read_line(&cl->line, fd, &why);
+	if (len == 0)
 		return; /* the rest of the line is yet to come */
+	if (len > 0)
+		control_serve(cl, len);
+	else if (len == -E2BIG)
+		control_send(cl, proto_reply_error("%s", why));
 	if (!cl->subscribed)
 		control_drop(cl);
 }
@@ -383,7 +362,7 @@ static void control_on_listen(void *dev, int lfd)
 		return;
 	}
 	cl->fd = fd;
-	cl->len = 0;
+	cl->line.len = 0;
 }
 
 /* --- the socket file --- */

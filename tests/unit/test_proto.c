@@ -3,7 +3,9 @@
  * The control protocol: request lines (length limit, NUL, UTF-8 per
  * RFC 3629 section 4 and its table of well-formed sequences, control
  * characters, command words, argument count), request formatting round
- * trips, and replies in both directions with every malformed class.
+ * trips, replies in both directions with every malformed class, and
+ * the server's line reader on a real socket pair (partial lines, many
+ * lines in one read, NUL bytes, oversized lines, closes).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../src/common/proto.h"
@@ -326,6 +330,137 @@ static void test_reply_malformed(void **state)
 			 -EPROTO);
 }
 
+/* --- proto_read_line() over a socket pair: [0] the server's end --- */
+
+static void pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+}
+
+static void put(int fd, const char *s, size_t len)
+{
+	assert_int_equal(write(fd, s, len), (ssize_t)len);
+}
+
+static void close_pair(int sv[2])
+{
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static ssize_t read_line(struct proto_line *ln, int fd)
+{
+	const char *why = NULL;
+	ssize_t n = proto_read_line(ln, fd, &why);
+
+	if (n == -E2BIG)
+		assert_non_null(strstr(why, "too long"));
+	return n;
+}
+
+static void test_read_partial(void **state)
+{
+	struct proto_line ln = { 0 };
+	int sv[2];
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(read_line(&ln, sv[0]), 0); /* nothing sent yet */
+	put(sv[1], "sta", 3);
+	assert_int_equal(read_line(&ln, sv[0]), 0);
+	put(sv[1], "t", 1);
+	assert_int_equal(read_line(&ln, sv[0]), 0);
+	put(sv[1], "us\n", 3);
+	assert_int_equal(read_line(&ln, sv[0]), 7);
+	assert_memory_equal(ln.buf, "status\n", 7);
+	close_pair(sv);
+}
+
+/* Only the first line counts: one request per connection. */
+static void test_read_many_lines(void **state)
+{
+	struct proto_line ln = { 0 };
+	struct proto_request req;
+	int sv[2];
+
+	(void)state;
+	pair(sv);
+	put(sv[1], "help\nstatus\nterminate\n", 22);
+	assert_int_equal(read_line(&ln, sv[0]), 5);
+	assert_int_equal(parse(&req, ln.buf, 5), 0);
+	assert_string_equal(req.cmd, "help");
+	assert_int_equal(req.argc, 0);
+	close_pair(sv);
+}
+
+/* A NUL is an ordinary byte to the reader; the parser refuses it. */
+static void test_read_nul(void **state)
+{
+	struct proto_line ln = { 0 };
+	struct proto_request req;
+	const char *why;
+	int sv[2];
+
+	(void)state;
+	pair(sv);
+	put(sv[1], "he\0lp\n", 6);
+	assert_int_equal(read_line(&ln, sv[0]), 6);
+	assert_int_equal(proto_parse_request(&req, ln.buf, 6, &why), -EINVAL);
+	assert_string_equal(why, "NUL byte in request");
+	close_pair(sv);
+}
+
+static void test_read_oversized(void **state)
+{
+	char big[PROTO_REQUEST_MAX + 64];
+	struct proto_line ln = { 0 };
+	int sv[2];
+
+	(void)state;
+	memset(big, 'a', sizeof(big));
+	/* The longest line fits, its '\n' the buffer's last byte. */
+	pair(sv);
+	big[PROTO_REQUEST_MAX - 1] = '\n';
+	put(sv[1], big, PROTO_REQUEST_MAX);
+	assert_int_equal(read_line(&ln, sv[0]), PROTO_REQUEST_MAX);
+	close_pair(sv);
+	/* One byte more, in two reads: too long, and stays so. */
+	pair(sv);
+	ln.len = 0;
+	big[PROTO_REQUEST_MAX - 1] = 'a';
+	put(sv[1], big, 100);
+	assert_int_equal(read_line(&ln, sv[0]), 0);
+	put(sv[1], big, sizeof(big) - 100);
+	assert_int_equal(read_line(&ln, sv[0]), -E2BIG);
+	assert_int_equal(ln.len, PROTO_REQUEST_MAX);
+	assert_int_equal(read_line(&ln, sv[0]), -E2BIG);
+	close_pair(sv);
+}
+
+static void test_read_close(void **state)
+{
+	struct proto_line ln = { 0 };
+	int sv[2];
+
+	(void)state;
+	/* Closed with nothing sent: drop. */
+	pair(sv);
+	close(sv[1]);
+	assert_int_equal(read_line(&ln, sv[0]), -EPIPE);
+	close(sv[0]);
+	/* Closed after a last line without '\n': that line. */
+	pair(sv);
+	put(sv[1], "status", 6);
+	assert_int_equal(read_line(&ln, sv[0]), 0);
+	close(sv[1]);
+	assert_int_equal(read_line(&ln, sv[0]), 6);
+	assert_memory_equal(ln.buf, "status", 6);
+	close(sv[0]);
+	/* Not a socket: a failed read drops too. */
+	ln.len = 0;
+	assert_int_equal(read_line(&ln, -1), -EPIPE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +476,11 @@ int main(void)
 		cmocka_unit_test(test_reply_error_escaped),
 		cmocka_unit_test(test_reply_parse),
 		cmocka_unit_test(test_reply_malformed),
+		cmocka_unit_test(test_read_partial),
+		cmocka_unit_test(test_read_many_lines),
+		cmocka_unit_test(test_read_nul),
+		cmocka_unit_test(test_read_oversized),
+		cmocka_unit_test(test_read_close),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
