@@ -7,6 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* How much of an unknown key an error message shows (conf_shown). */
+#define CONF_SHOWN_MAX 68
+/* The longest value: a kernel command line's 64 KiB (BOOT_CMDLINE_MAX). */
+#define CONF_VALUE_MAX 65535
 
 static int conf_error(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -19,6 +25,23 @@ static int conf_error(char *err, size_t errlen, int ret, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+/*
+ * An unknown key or argument as an error message shows it: cut to a
+ * line, each byte that is not printable ASCII as '?', so that a binary
+ * file sends no escape sequences to the terminal and no megabyte-long line.
+ */
+static const char *conf_shown(const char *s, char *buf, size_t len)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n && i < len - 1; i++)
+		buf[i] = s[i] >= ' ' && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	if (n > len - 1)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
 }
 
 static const struct conf_key *conf_table_find(const struct conf_key *table,
@@ -191,8 +214,12 @@ static int conf_list_check(const struct conf_key *k, const char *value,
 				origin, k->key, item, k->help_arg);
 		memcpy(alts, a, alen);
 		alts[alen] = '\0';
-		if (strcmp(alts, "*") ? !conf_choice_ok(alts, item + klen + 1) :
-					!item[klen + 1])
+		/* "*" takes any text but none: say so rather than "one of *". */
+		if (!strcmp(alts, "*") && !item[klen + 1])
+			return conf_error(err, errlen, -EINVAL,
+					  "%s: %s: '%s': %.*s needs a value",
+					  origin, k->key, item, (int)klen, p);
+		if (strcmp(alts, "*") && !conf_choice_ok(alts, item + klen + 1))
 			return conf_error(err, errlen, -EINVAL,
 					  "%s: %s: '%s': %.*s is one of %s",
 					  origin, k->key, item, (int)klen, p,
@@ -331,12 +358,19 @@ int conf_set(struct conf *c, const char *key, const char *value,
 	     const char *origin, char *err, size_t errlen)
 {
 	const struct conf_key *k = conf_key_find(key);
+	char shown[CONF_SHOWN_MAX];
 	u64 num;
 	int ret;
 
 	if (!k)
 		return conf_error(err, errlen, -EINVAL,
-				  "%s: unknown option '%s'", origin, key);
+				  "%s: unknown option '%s'", origin,
+				  conf_shown(key, shown, sizeof(shown)));
+	if (strlen(value) > CONF_VALUE_MAX)
+		return conf_error(
+			err, errlen, -E2BIG,
+			"%s: %s: value too long (%zu bytes, at most %d)",
+			origin, key, strlen(value), CONF_VALUE_MAX);
 	ret = conf_check(k, value, &num, origin, err, errlen);
 	if (ret)
 		return ret;
@@ -431,11 +465,36 @@ static char *conf_trim(char *s)
 	return s;
 }
 
-static int conf_parse_line(struct conf *c, char *line, const char *origin,
+/*
+ * A guest file is text: a control byte (a NUL would silently cut the
+ * line short) says the file is not what the operator thinks it is.
+ */
+static int conf_check_text(const char *line, size_t len, const char *origin,
 			   char *err, size_t errlen)
 {
-	char *key, *value;
+	size_t i;
 
+	for (i = 0; i < len; i++) {
+		unsigned char b = line[i];
+
+		if ((b < ' ' && b != '\t' && b != '\r' && b != '\n') ||
+		    b == 0x7f)
+			return conf_error(
+				err, errlen, -EINVAL,
+				"%s: control byte 0x%02x at column %zu (not a text file?)",
+				origin, b, i + 1);
+	}
+	return 0;
+}
+
+static int conf_parse_line(struct conf *c, char *line, size_t len,
+			   const char *origin, char *err, size_t errlen)
+{
+	char *key, *value;
+	int ret = conf_check_text(line, len, origin, err, errlen);
+
+	if (ret)
+		return ret;
 	conf_strip_comment(line);
 	key = line + strspn(line, " \t");
 	if (!*key || *key == '\n')
@@ -451,19 +510,29 @@ int conf_parse_file(struct conf *c, const char *path, char *err, size_t errlen)
 	char origin[512], *line = NULL;
 	size_t cap = 0;
 	int lineno = 0, ret = 0;
+	struct stat st;
+	ssize_t len;
 	FILE *f;
 
 	f = fopen(path, "re");
 	if (!f)
 		return conf_error(err, errlen, -EBADMSG, "%s: %s", path,
 				  strerror(errno));
-	while (!ret && getline(&line, &cap, f) >= 0) {
+	/* fopen() opens a directory; its first read would only say EISDIR. */
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return conf_error(err, errlen, -EBADMSG,
+				  "%s: is a directory, not a guest file", path);
+	}
+	while (!ret && (len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
-		ret = conf_parse_line(c, line, origin, err, errlen);
+		ret = conf_parse_line(c, line, (size_t)len, origin, err,
+				      errlen);
 	}
 	if (!ret && ferror(f))
-		ret = conf_error(err, errlen, -EBADMSG, "%s: read error", path);
+		ret = conf_error(err, errlen, -EBADMSG, "%s: read error: %s",
+				 path, strerror(errno));
 	free(line);
 	fclose(f);
 	return ret ? -EBADMSG : 0;
@@ -474,7 +543,7 @@ static int conf_parse_option(struct conf *c, int argc, char *const argv[],
 {
 	const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
 	const struct conf_key *k;
-	char key[64], origin[80];
+	char key[64], origin[80], shown[CONF_SHOWN_MAX];
 	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
 
 	if (n >= sizeof(key))
@@ -485,7 +554,8 @@ static int conf_parse_option(struct conf *c, int argc, char *const argv[],
 	k = conf_key_find(key);
 	if (!k)
 		return conf_error(err, errlen, -EINVAL,
-				  "unknown option '%s' (see --help)", argv[*i]);
+				  "unknown option '%s' (see --help)",
+				  conf_shown(argv[*i], shown, sizeof(shown)));
 	if (!conf_table_find(conf_keys, key))
 		return conf_error(
 			err, errlen, -EINVAL,
@@ -507,15 +577,20 @@ int conf_parse_args(struct conf *c, int argc, char *const argv[], char *err,
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (a[0] == '@') {
+		if (!strcmp(a, "@")) {
+			ret = conf_error(err, errlen, -EINVAL,
+					 "'@' needs a guest file name (@FILE)");
+		} else if (a[0] == '@') {
 			ret = conf_parse_file(c, a + 1, err, errlen);
 		} else if (a[0] == '-' && a[1] == '-' && a[2]) {
 			ret = conf_parse_option(c, argc, argv, &i, err, errlen);
 		} else {
+			char shown[CONF_SHOWN_MAX];
+
 			ret = conf_error(
 				err, errlen, -EINVAL,
 				"unexpected argument '%s' (options are --key value, files @FILE)",
-				a);
+				conf_shown(a, shown, sizeof(shown)));
 		}
 		if (ret)
 			return ret == -EBADMSG ? -EBADMSG : -EINVAL;
