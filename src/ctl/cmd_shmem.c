@@ -30,6 +30,22 @@ static int shmem_err(const char *what, const char *name, int err)
 	return CTL_EXIT_REPLY;
 }
 
+/*
+ * A region name is checked before anything is opened, so a bad one says
+ * what a name is rather than "Invalid argument"; it is not echoed, since
+ * it may be long or not printable.
+ */
+static bool shmem_name_ok(const char *name)
+{
+	if (!shm_name_check(name))
+		return true;
+	fprintf(stderr,
+		"vesselctl: shmem: not a region name: a name is 1-%d of "
+		"A-Z a-z 0-9 . _ -, not starting with '.'\n",
+		SHM_NAME_MAX - 1);
+	return false;
+}
+
 static int shmem_usage(const char *msg)
 {
 	fprintf(stderr,
@@ -177,6 +193,8 @@ static int shmem_dump(const struct ctl *ctl)
 	if ((ctl->offset && !parse_u64(ctl->offset, &off)) ||
 	    (ctl->length && !parse_u64(ctl->length, &len)))
 		return shmem_usage("--offset and --length take numbers");
+	if (!shmem_name_ok(name))
+		return CTL_EXIT_USAGE;
 	ret = shm_open_region(name, 0, SHM_EXIST | SHM_READONLY, NULL, NULL,
 			      &r);
 	if (ret)
@@ -210,6 +228,8 @@ static int shmem_ring(const struct ctl *ctl)
 		return shmem_usage("ring takes a region NAME and a PEER id");
 	if (!parse_u64(ctl->argv[2], &peer) || peer >= SHM_MAX_PEERS)
 		return shmem_usage("PEER is a peer id, 0 to 15");
+	if (!shmem_name_ok(name))
+		return CTL_EXIT_USAGE;
 	ret = shm_open_region(name, 0, SHM_EXIST, "host", "vesselctl", &r);
 	if (ret)
 		return shmem_err("ring", name, ret);

@@ -120,6 +120,16 @@ static int ctl_usage_error(const char *msg, const char *arg)
 
 enum { OPT_VERSION = 256 };
 
+/* An empty socket path would only fail later as "cannot connect". */
+static int ctl_check_paths(const struct ctl *ctl)
+{
+	if (ctl->vm && !*ctl->vm)
+		return ctl_usage_error("--vm needs a socket PATH", NULL);
+	if (ctl->daemon && !*ctl->daemon)
+		return ctl_usage_error("--daemon needs a socket PATH", NULL);
+	return -1;
+}
+
 /* Options anywhere on the line (getopt permutes); -1 to go on, or an exit. */
 static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 {
@@ -137,7 +147,8 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 	int o;
 
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	/* The leading ':' tells a missing value from an unknown option. */
+	while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'v':
 			ctl->vm = optarg;
@@ -163,11 +174,14 @@ static int ctl_parse_opts(struct ctl *ctl, int argc, char **argv)
 		case OPT_VERSION:
 			printf("vesselctl %s\n", VESSEL_VERSION);
 			return CTL_EXIT_OK;
+		case ':':
+			return ctl_usage_error("option needs a value",
+					       argv[optind - 1]);
 		default:
 			return ctl_usage_error("bad option", argv[optind - 1]);
 		}
 	}
-	return -1;
+	return ctl_check_paths(ctl);
 }
 
 static const struct ctl_cmd *ctl_find(const struct ctl_cmd *table,
