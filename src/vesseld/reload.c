@@ -100,7 +100,10 @@ static bool reload_swap(struct vd *vd, struct reload *r)
 	bool keep_old = false;
 	int i, j;
 
-	memcpy(r->retired, vd->retired, vd->nr_retired * sizeof(*r->retired));
+	/* vd->retired is NULL until a reload retires a guest. */
+	if (vd->nr_retired)
+		memcpy(r->retired, vd->retired,
+		       vd->nr_retired * sizeof(*r->retired));
 	for (i = 0; i < r->cfg.nr; i++) {
 		struct config_guest *c = &r->cfg.guests[i];
 		struct guest *g;
