@@ -23,31 +23,67 @@ const char *shm_dir(void)
 	return dir && *dir ? dir : SHM_DIR_DEFAULT;
 }
 
+/* shm_set_owner()'s user and group; (uid_t)-1: this process's euid. */
+static uid_t shm_owner_uid = (uid_t)-1;
+static gid_t shm_owner_gid = (gid_t)-1;
+
+void shm_set_owner(uid_t uid, gid_t gid)
+{
+	shm_owner_uid = uid;
+	shm_owner_gid = gid;
+}
+
+static uid_t shm_owner(void)
+{
+	return shm_owner_uid != (uid_t)-1 ? shm_owner_uid : geteuid();
+}
+
+int shm_give(int dirfd, const char *name, int fd)
+{
+	int ret;
+
+	if (shm_owner_uid == (uid_t)-1)
+		return 0;
+	ret = fd >= 0 ? fchown(fd, shm_owner_uid, shm_owner_gid) :
+			fchownat(dirfd, name, shm_owner_uid, shm_owner_gid,
+				 AT_SYMLINK_NOFOLLOW);
+	return ret ? -errno : 0;
+}
+
 /*
  * Only the last component is ours to check: the parents (/dev/shm,
  * /tmp) belong to the system. A directory others can write to would let
- * them plant or swap files, so it must be ours and 0700-ish.
+ * them plant or swap files, so it must be ours (shm_set_owner()'s user's)
+ * and 0700-ish. One we just made is given to that user first.
  */
+static int shm_dir_check(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != shm_owner() || (st.st_mode & 022))
+		return -EPERM;
+	return 0;
+}
+
 int shm_dir_open(void)
 {
 	const char *path = shm_dir();
-	struct stat st;
+	bool made = !mkdir(path, 0700);
 	int fd, ret;
 
-	if (mkdir(path, 0700) && errno != EEXIST)
+	if (!made && errno != EEXIST)
 		return -errno;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOTDIR ? -ELOOP : -errno;
-	if (fstat(fd, &st)) {
-		ret = -errno;
-	} else if (!S_ISDIR(st.st_mode)) {
-		ret = -ENOTDIR;
-	} else if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-		ret = -EPERM;
-	} else {
+	ret = made ? shm_give(fd, NULL, fd) : 0;
+	ret = ret ? ret : shm_dir_check(fd);
+	if (!ret)
 		return fd;
-	}
 	close(fd);
 	return ret;
 }
@@ -59,13 +95,12 @@ int shm_dir_open(void)
 int shm_file_check(int fd, bool want_mode)
 {
 	struct stat st;
-	uid_t me = geteuid();
 
 	if (fstat(fd, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EPROTO;
-	if (st.st_uid != me && me != 0)
+	if (st.st_uid != shm_owner() && geteuid() != 0)
 		return -EPERM;
 	if (want_mode && (st.st_mode & 07777) != 0600)
 		return -EPERM;

@@ -104,6 +104,9 @@ int shm_local_doorbell(const struct shm_region *r, int id, u32 seq);
 
 /* dir.c: the directory, file names and process identity. */
 int shm_dir_open(void);
+/* Give a file or socket we created in @dirfd to shm_set_owner()'s user;
+ * nothing without one. 0 or -errno. */
+int shm_give(int dirfd, const char *name, int fd);
 int shm_file_check(int fd, bool want_mode);
 void shm_file_name(char *buf, size_t len, const char *name);
 void shm_sock_name(char *buf, size_t len, const char *name, int id);

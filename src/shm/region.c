@@ -66,8 +66,10 @@ static int region_listen(struct shm_region *r, int id)
 		socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (r->listen_fd < 0)
 		return -errno;
-	if (bind(r->listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    fchmodat(r->dirfd, sock, 0600, 0) ||
+	/* The mode before bind() is the file's (unix(7)): never wider. */
+	if (fchmod(r->listen_fd, 0600) ||
+	    bind(r->listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    fchmodat(r->dirfd, sock, 0600, 0) || shm_give(r->dirfd, sock, -1) ||
 	    listen(r->listen_fd, LISTEN_BACKLOG)) {
 		ret = -errno;
 		unlinkat(r->dirfd, sock, 0);
@@ -232,7 +234,8 @@ static int region_create(struct shm_region *r, u64 size, const char *kind,
 	if (r->fd < 0)
 		return -errno;
 	/* The umask may have taken bits; 0600 is what the checks expect. */
-	ret = fchmod(r->fd, 0600) ? -errno : shm_lock(r->fd);
+	ret = fchmod(r->fd, 0600) ? -errno : shm_give(r->dirfd, NULL, r->fd);
+	ret = ret ? ret : shm_lock(r->fd);
 	if (ret)
 		goto err_close;
 	ret = region_reserve(r->fd, SHM_HEADER_SIZE + size);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SHM_NAME_MAX 32 /* with the NUL, as QNX's GUEST_SHM_MAX_NAME */
 #define SHM_MAX_PEERS 16
@@ -175,5 +176,14 @@ int shm_list(int (*fn)(const struct shm_region_info *info, void *arg),
 
 /* The directory in use: $VESSEL_SHM_DIR or /dev/shm/vessel. */
 const char *shm_dir(void);
+
+/*
+ * For a root process that will go on as @uid:@gid (vessel's `user`), set
+ * before its first region: the directory must then belong to @uid (a new
+ * one is given to it), and the region files and doorbell sockets it
+ * creates are given to @uid:@gid, so that after the switch it, and the
+ * other peers running as @uid, still pass the checks on them.
+ */
+void shm_set_owner(uid_t uid, gid_t gid);
 
 #endif

@@ -11,6 +11,7 @@
 #include "../common/exitcode.h"
 #include "../common/log.h"
 #include "crash.h"
+#include "privdrop.h"
 #include "vm.h"
 
 #ifndef VESSEL_VERSION
@@ -78,6 +79,7 @@ static void main_report_exit(int code)
 int main(int argc, char *argv[])
 {
 	struct conf conf = { 0 };
+	struct privdrop pd;
 	struct vm vm;
 	char err[512];
 	int ret;
@@ -93,9 +95,11 @@ int main(int argc, char *argv[])
 		return ret == -EBADMSG ? EXIT_CONFIG : EXIT_USAGE;
 	}
 	log_init("vessel", conf_get(&conf, "name"));
-	ret = vm_create(&vm, &conf);
+	ret = privdrop_init(&pd, &conf);
+	ret = ret ? ret : vm_create(&vm, &conf);
 	if (!ret) {
-		ret = vm_run(&vm);
+		ret = privdrop_apply(&pd, &vm);
+		ret = ret ? ret : vm_run(&vm);
 		vm_destroy(&vm);
 	}
 	main_report_exit(ret);

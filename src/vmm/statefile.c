@@ -536,6 +536,11 @@ err:
 	return ret;
 }
 
+int statefile_check_writable(struct statefile *sf)
+{
+	return sf->active ? statefile_check_dir(sf) : 0;
+}
+
 /* Split PATH into an open directory and a file name in it. */
 static int statefile_locate(struct statefile *sf, const char *path)
 {

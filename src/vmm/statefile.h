@@ -58,6 +58,12 @@ struct statefile_record {
 int statefile_open(struct statefile *sf, const struct conf *conf);
 
 /*
+ * Check again that PATH.tmp can be created, by whoever vessel runs as
+ * now (after privdrop.h's switch). 0, or -errno after logging.
+ */
+int statefile_check_writable(struct statefile *sf);
+
+/*
  * The guest starts: write {"state":"running"} and arm statefile_crash().
  * Main thread. A failed write is logged; the guest runs all the same.
  */
