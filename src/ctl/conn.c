@@ -190,8 +190,16 @@ int ctl_call(const struct ctl *ctl, const char *cmd, const char *const argv[],
 	int ret, len;
 
 	len = proto_format_request(req, sizeof(req), cmd, argv);
+	if (len == -E2BIG) {
+		ctl_err(ctl,
+			"cannot send '%s': an argument is too long (a request is at most %d bytes)",
+			cmd, PROTO_REQUEST_MAX);
+		return CTL_EXIT_USAGE;
+	}
 	if (len < 0) {
-		ctl_err(ctl, "cannot send '%s': %s", cmd, strerror(-len));
+		ctl_err(ctl,
+			"cannot send '%s': an argument is empty or holds a blank or control character",
+			cmd);
 		return CTL_EXIT_USAGE;
 	}
 	ret = ctl_connect(conn, path);
