@@ -21,38 +21,12 @@
 
 #include "../../src/vmm/dev/virtio_blk_req.h"
 #include "../../src/vmm/gmem.h"
+#include "fuzz.h"
 
 #define FUZZ_RAM_SIZE 0x8000
 #define FUZZ_PUSH_LATE 1 /* hold every chain, push when the ring is empty */
 #define FUZZ_PUSH_REVERSE 2 /* ... in reverse order */
 #define FUZZ_KICKS 4 /* kicks off while working, on before sleeping */
-
-#define FUZZ_CHECK(cond)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The input, read front to back; bytes past its end read as zero. */
-struct fuzz_in {
-	const u8 *p;
-	size_t left;
-};
-
-static u64 fuzz_take(struct fuzz_in *in, unsigned bytes)
-{
-	u64 v = 0;
-	unsigned i;
-
-	for (i = 0; i < bytes && in->left; i++, in->left--)
-		v |= (u64)*in->p++ << (8 * i);
-	return v;
-}
 
 struct fuzz_dev {
 	struct gmem gm;

@@ -2,7 +2,8 @@
 /*
  * The libFuzzer harnesses (tests/fuzz/) on their committed seeds and
  * 20,000 fixed mutations of each (corpus_replay.h), so that make test runs
- * them in every build without clang.
+ * them in every build without clang. tests/fuzz/fuzz.mk compiles each
+ * harness with gcc under the name fuzz_NAME_one and links them here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,20 +12,19 @@
 
 #include <stdint.h>
 
-/* Each harness's entry point under a name of its own. */
-int fuzz_virtq_one(const uint8_t *data, size_t size);
-int fuzz_blk_req_one(const uint8_t *data, size_t size);
-
-#define LLVMFuzzerTestOneInput fuzz_virtq_one
-#include "../fuzz/fuzz_virtq.c"
-#undef LLVMFuzzerTestOneInput
-#undef HDR_BYTES
-#define LLVMFuzzerTestOneInput fuzz_blk_req_one
-#include "../fuzz/fuzz_virtio_blk_req.c"
-#undef LLVMFuzzerTestOneInput
 #include "corpus_replay.h"
 
 #define MUTATIONS 20000
+
+/* Each harness's entry point under a name of its own. */
+#define HARNESSES(X)      \
+	X(virtq)          \
+	X(virtio_blk_req) \
+	X(conf)           \
+	X(control)
+
+#define DECLARE(name) int fuzz_##name##_one(const uint8_t *data, size_t size);
+HARNESSES(DECLARE)
 
 static replay_fn harness;
 static int calls;
@@ -46,24 +46,19 @@ static void replay(const char *dir, replay_fn one)
 	assert_int_equal(calls, seeds * (MUTATIONS + 1));
 }
 
-static void test_virtq_corpus(void **state)
-{
-	(void)state;
-	replay("tests/fuzz/corpus/fuzz_virtq", fuzz_virtq_one);
-}
+#define TEST(name)                                                          \
+	static void test_##name##_corpus(void **state)                      \
+	{                                                                   \
+		(void)state;                                                \
+		replay("tests/fuzz/corpus/fuzz_" #name, fuzz_##name##_one); \
+	}
+HARNESSES(TEST)
 
-static void test_virtio_blk_req_corpus(void **state)
-{
-	(void)state;
-	replay("tests/fuzz/corpus/fuzz_virtio_blk_req", fuzz_blk_req_one);
-}
+#define ENTRY(name) cmocka_unit_test(test_##name##_corpus),
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_virtq_corpus),
-		cmocka_unit_test(test_virtio_blk_req_corpus),
-	};
+	const struct CMUnitTest tests[] = { HARNESSES(ENTRY) };
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
