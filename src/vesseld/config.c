@@ -324,6 +324,11 @@ int config_load(struct config *cfg, const char *dir, char *err, size_t errlen)
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
+	/* "" would become the working directory: never what was meant. */
+	if (!*dir)
+		return config_error(
+			err, errlen, -EINVAL,
+			"the configuration directory is an empty path");
 	ret = config_dir_absolute(cfg, dir);
 	if (ret)
 		return config_error(err, errlen, ret, "%s: %s", dir,

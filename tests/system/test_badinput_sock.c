@@ -5,8 +5,9 @@
  * vessel's and vesseld's control sockets, after which each still runs its
  * guests and answers a valid client; vesseld's malformed guest files
  * (refused with file and line, exit 65, nothing started) and a guest it
- * cannot start (that one fails, the others run); vesselctl's malformed
- * command lines (exit 2).
+ * cannot start (that one fails, the others run); vesseld's malformed
+ * command lines (64, or 65 for a configuration directory it cannot use)
+ * and vesselctl's (2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -386,6 +387,58 @@ static void test_vesseld_unusable_guest(void **state)
 	assert_int_equal(evlog_int(&t->ev, i, "code", -1), 0);
 }
 
+/*
+ * vesseld @args (in the foreground, on a private run directory): exit
+ * @code and @msg on stderr.
+ */
+static void expect_vesseld(struct vdrun *t, const char *const args[], int code,
+			   const char *msg)
+{
+	const char *argv[16] = { vesseld_path(), "--foreground", "--run-dir",
+				 t->run };
+	struct vmproc p;
+	int n = 4;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	assert_int_equal(vmproc_start(&p, argv), 0);
+	vmproc_wait_exit(&p, EXIT_MS);
+	if (p.status != code || !strstr(p.err, msg))
+		vmproc_dump(&p);
+	assert_int_equal(p.status, code);
+	assert_non_null(strstr(p.err, msg));
+	vmproc_free(&p);
+}
+
+static void test_vesseld_args(void **state)
+{
+	struct vdrun *t = *state;
+	char file[VDRUN_PATH_LEN + 16];
+
+	snprintf(file, sizeof(file), "%s/ok.conf", t->conf);
+	vdrun_guest_file(t, "ok", "poweroff", "");
+	expect_vesseld(t, (const char *[]){ "--bogus", NULL }, 64,
+		       "unrecognized option '--bogus'");
+	expect_vesseld(t, (const char *[]){ "--config-dir", NULL }, 64,
+		       "requires an argument");
+	expect_vesseld(
+		t, (const char *[]){ "--config-dir", t->conf, "extra", NULL },
+		64, "unexpected argument: extra");
+	expect_vesseld(t,
+		       (const char *[]){ "--config-dir", t->conf,
+					 "--socket-group", "no-such-group",
+					 NULL },
+		       64, "no group 'no-such-group'");
+	expect_vesseld(t, (const char *[]){ "--config-dir", "", NULL }, 65,
+		       "the configuration directory is an empty path");
+	expect_vesseld(
+		t, (const char *[]){ "--config-dir", "/nonexistent/vg", NULL },
+		65, "/nonexistent/vg: No such file or directory");
+	expect_vesseld(t, (const char *[]){ "--config-dir", file, NULL }, 65,
+		       "Not a directory");
+}
+
 /* --- vesselctl's command line --- */
 
 static void test_vesselctl_args(void **state)
@@ -440,6 +493,8 @@ int main(void)
 						vd_setup, vd_teardown),
 		cmocka_unit_test_setup_teardown(test_vesseld_unusable_guest,
 						vd_setup, vd_teardown),
+		cmocka_unit_test_setup_teardown(test_vesseld_args, vd_setup,
+						vd_teardown),
 		cmocka_unit_test(test_vesselctl_args),
 	};
 
