@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/userid.h"
+
 #define CONFIG_SUFFIX ".conf"
 
 const char *const config_on_keys[CONFIG_ON_NR] = {
@@ -120,6 +122,27 @@ static void config_policy_read(struct config_guest *g)
 	g->shutdown_hook = conf_get(c, "on-guest-shutdown-hook");
 }
 
+/* `user` and `group` name someone the system knows (userid.h). */
+static int config_user_check(const struct config_guest *g, char *err,
+			     size_t errlen)
+{
+	const struct conf_value *user = conf_find(&g->conf, "user");
+	const struct conf_value *group = conf_find(&g->conf, "group");
+	struct userid id;
+	char why[512];
+
+	if (group && !user)
+		return config_error(err, errlen, -EBADMSG,
+				    "%s: group: only with `user`",
+				    group->origin);
+	if (user &&
+	    userid_resolve(&id, user->value, group ? group->value : NULL, why,
+			   sizeof(why)))
+		return config_error(err, errlen, -EBADMSG, "%s: %s",
+				    user->origin, why);
+	return 0;
+}
+
 /* The checks of one file that conf.c's per-key checks cannot make. */
 static int config_guest_check(const struct config_guest *g, char *err,
 			      size_t errlen)
@@ -138,6 +161,8 @@ static int config_guest_check(const struct config_guest *g, char *err,
 			err, errlen, -EBADMSG,
 			"%s: no 'kernel' line (vessel cannot start the guest without one)",
 			g->path);
+	if (config_user_check(g, err, errlen))
+		return -EBADMSG;
 	if (g->backoff.max_delay_ms < g->backoff.delay_ms)
 		return config_error(
 			err, errlen, -EBADMSG,

@@ -22,7 +22,9 @@ int evfile_open(struct evfile *ev, const char *path)
 	memset(ev, 0, sizeof(*ev));
 	ev->start_ms = dloop_now_ms();
 	/* Readable too: `events past` sends the file's lines (ctlsock.c). */
-	ev->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	ev->fd =
+		open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		     0600);
 	return ev->fd < 0 ? -errno : 0;
 }
 

@@ -204,14 +204,47 @@ static const char *vd_default_vessel(void)
 /* --- the run directory --- */
 
 /*
- * mkdir -p @dir, the last component 0700, or 0710 of @group so that its
- * members reach the socket (and nothing else: the guests' directories
- * stay 0700); then its absolute path.
+ * The last component of the run directory, made or found: a directory
+ * (not a link to one) of ours that nobody else may write to, then set
+ * to 0700, or 0710 of @group so that its members reach the socket (and
+ * nothing else: the guests' directories stay 0700). Through its fd, so
+ * a rename cannot swap what is checked for what is changed.
  */
+static int vd_own_run_dir(const char *dir, gid_t group)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ELOOP || ret == -ENOTDIR)
+			log_err("run directory %s: not a directory (a symbolic link?)",
+				dir);
+		return ret;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+	} else if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		log_err("run directory %s: owned by uid %u, mode %04o: it must be vesseld's own and writable by nobody else",
+			dir, (unsigned int)st.st_uid,
+			(unsigned int)(st.st_mode & 07777));
+		ret = -EPERM;
+	} else if (group != CTLSOCK_NO_GROUP ?
+			   fchown(fd, (uid_t)-1, group) || fchmod(fd, 0710) :
+			   fchmod(fd, 0700)) {
+		ret = -errno;
+	}
+	close(fd);
+	return ret;
+}
+
+/* mkdir -p @dir (the parents 0755, the system's), then its absolute path. */
 static int vd_make_run_dir(const char *dir, gid_t group, char *abs)
 {
 	char tmp[PATH_MAX];
 	char *p;
+	int ret;
 
 	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -225,13 +258,10 @@ static int vd_make_run_dir(const char *dir, gid_t group, char *abs)
 	}
 	if (mkdir(tmp, 0700) && errno != EEXIST)
 		return -errno;
-	if (!realpath(tmp, abs))
-		return -errno;
-	/* Also an existing directory: the option says who gets in now. */
-	if (group != CTLSOCK_NO_GROUP &&
-	    (chown(abs, (uid_t)-1, group) || chmod(abs, 0710)))
-		return -errno;
-	return 0;
+	ret = vd_own_run_dir(tmp, group);
+	if (ret)
+		return ret;
+	return realpath(tmp, abs) ? 0 : -errno;
 }
 
 /* One vesseld per run directory [s6-supervise.c control_init]. */
@@ -241,7 +271,7 @@ static int vd_lock(const char *run_dir)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", run_dir, VESSELD_LOCK);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_err_errno("%s", path);
 		return -VD_EXIT_OSERR;
@@ -308,7 +338,8 @@ static int vd_redirect(const char *run_dir)
 		return -errno;
 	close(fd);
 	snprintf(path, sizeof(path), "%s/vesseld.log", run_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
 	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
 	    dup2(fd, STDERR_FILENO) < 0)
 		return -errno;
@@ -462,6 +493,8 @@ int main(int argc, char **argv)
 	int ret, lock_fd = -1, ready_fd = -1;
 
 	log_init("vesseld", NULL);
+	/* Whatever vesseld creates is its own; explicit modes only narrow. */
+	umask(077);
 	ret = vd_parse_opts(&o, argc, argv);
 	if (ret >= 0)
 		return ret;

@@ -50,7 +50,7 @@ static void spawn_child(const struct spawn *s, int pipe_fd)
 	fd = open("/dev/null", O_RDONLY);
 	if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
 		spawn_fail(pipe_fd, 1);
-	fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
 	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
 	    dup2(fd, STDERR_FILENO) < 0)
 		spawn_fail(pipe_fd, 2);

@@ -28,11 +28,18 @@ static int events_open_dest(struct events *ev, const char *dest)
 		ev->fd = n;
 		return 0;
 	}
-	ev->fd = open(dest, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* Never through a link planted where the file is to be (fd:N is
+	 * the way to name another file). */
+	ev->fd = open(dest,
+		      O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
 	if (ev->fd < 0) {
 		int ret = -errno;
 
-		log_err_errno("events %s", dest);
+		if (ret == -ELOOP)
+			log_err("events %s: a symbolic link: refused", dest);
+		else
+			log_err_errno("events %s", dest);
 		return ret;
 	}
 	ev->own_fd = true;
