@@ -636,6 +636,16 @@ static void guest_on_exit(struct guest *g, const struct policy_exit *e)
 	vd_guest_changed(g->vd, g);
 }
 
+/*
+ * SIGSYS is what vessel's system-call allowlists kill it with (its own
+ * message on stderr names the call): the reason says seccomp.
+ */
+static void guest_exit_seccomp(struct policy_exit *e)
+{
+	if (e->sig == SIGSYS)
+		snprintf(e->reason, sizeof(e->reason), "seccomp");
+}
+
 static void guest_on_pidfd(struct dloop_watch *w, u32 events)
 {
 	struct guest *g = container_of(w, struct guest, pidw);
@@ -645,6 +655,7 @@ static void guest_on_pidfd(struct dloop_watch *w, u32 events)
 	(void)events;
 	if (g->adopted) {
 		guest_exit_from_record(g, &e);
+		guest_exit_seccomp(&e);
 		guest_on_exit(g, &e);
 		return;
 	}
@@ -654,6 +665,7 @@ static void guest_on_pidfd(struct dloop_watch *w, u32 events)
 	    !si.si_pid)
 		return;
 	policy_exit_from_siginfo(&e, &si);
+	guest_exit_seccomp(&e);
 	guest_on_exit(g, &e);
 }
 
@@ -688,10 +700,12 @@ void guest_take(struct guest *g, pid_t pid, int pidfd, u64 since_ms)
 	guest_poll_up(g);
 }
 
-void guest_note_exit(struct guest *g, pid_t pid, const struct policy_exit *e)
+void guest_note_exit(struct guest *g, pid_t pid, const struct policy_exit *how)
 {
 	struct json_object *f = fields_new();
+	struct policy_exit ex = *how, *e = &ex;
 
+	guest_exit_seccomp(e);
 	g->exited = true;
 	g->last_exit = *e;
 	g->exit_ms = guest_now();

@@ -31,11 +31,16 @@ static void crash_say(const char *s)
 		return;
 }
 
-static void crash_handler(int sig)
+void crash_restore(int sig)
 {
 	if (crash_tty_fd >= 0)
 		tcsetattr(crash_tty_fd, TCSANOW, &crash_tio);
 	statefile_crash(sig);
+}
+
+static void crash_handler(int sig)
+{
+	crash_restore(sig);
 	crash_say("vessel: fatal: ");
 	crash_say(strsignal(sig));
 	crash_say(": terminal restored; the guest is lost\n");

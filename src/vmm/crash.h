@@ -15,6 +15,13 @@
 /* Install the handlers; once, from main(). */
 void crash_install(void);
 
+/*
+ * The handler's first two steps, for another fatal handler (the SIGSYS
+ * one of sandbox.c): the terminal back, the state record crashed.
+ * Async-signal safe.
+ */
+void crash_restore(int sig);
+
 /* The terminal @fd was put in raw mode; @saved is its mode before. */
 void crash_note_tty(int fd, const struct termios *saved);
 /* The terminal was restored. */

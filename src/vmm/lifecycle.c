@@ -6,13 +6,11 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include "../common/hostproc.h"
 #include "../common/log.h"
 #include "control.h"
+#include "hookrun.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -527,27 +526,6 @@ void vm_lifecycle_teardown(struct vm *vm)
 
 /* --- the quiesce hook --- */
 
-static void hook_child(struct vm *vm, const char *cmd, int code)
-{
-	const struct exitcode_info *e = exitcode_find(code);
-	char num[16];
-
-	snprintf(num, sizeof(num), "%d", code);
-	setenv("VESSEL_EXIT_CODE", num, 1);
-	setenv("VESSEL_REASON", e ? e->name : "unknown", 1);
-	hostproc_exec_hook(cmd, conf_get(vm->conf, "name"));
-}
-
-/* Wait up to @ms for @pid; true when it was reaped into *@status. */
-static bool hook_wait(pid_t pid, int pidfd, int ms, int *status)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-	if (pidfd >= 0)
-		poll(&p, 1, ms);
-	return waitpid(pid, status, pidfd >= 0 ? WNOHANG : 0) == pid;
-}
-
 static void hook_report(struct vm *vm, const char *result, int rc, u64 t0)
 {
 	struct json_object *f = json_object_new_object();
@@ -563,42 +541,51 @@ static void hook_report(struct vm *vm, const char *result, int rc, u64 t0)
 			 secs);
 }
 
+static void hook_report_exit(struct vm *vm, int status, u64 t0)
+{
+	hook_report(vm,
+		    WIFEXITED(status) && !WEXITSTATUS(status) ? "ok" : "failed",
+		    WIFEXITED(status) ? WEXITSTATUS(status) :
+					128 + WTERMSIG(status),
+		    t0);
+}
+
+/*
+ * The hook runs through the hook runner (hookrun.h): the main thread's
+ * allowlist has no fork or exec.
+ */
 void vm_run_quiesce_hook(struct vm *vm, int code)
 {
 	const char *cmd = conf_get(vm->conf, "quiesce-hook");
 	u64 ms =
 		conf_get_num(vm->conf, "quiesce-hook-timeout", HOOK_TIMEOUT_MS);
+	const struct exitcode_info *e = exitcode_find(code);
+	char num[32], reason[64];
+	const char *env[] = { num, reason, NULL };
 	u64 t0 = loop_now_ns();
-	int status = 0, pidfd;
+	int status = 0, exit_fd;
 	pid_t pid;
 
 	if (!cmd)
 		return;
-	pid = fork();
-	if (pid < 0) {
+	snprintf(num, sizeof(num), "VESSEL_EXIT_CODE=%d", code);
+	snprintf(reason, sizeof(reason), "VESSEL_REASON=%s",
+		 e ? e->name : "unknown");
+	if (hookrun_spawn(cmd, conf_get(vm->conf, "name"), env, &pid,
+			  &exit_fd)) {
 		hook_report(vm, "fork failed", -1, t0);
 		return;
 	}
-	if (pid == 0)
-		hook_child(vm, cmd, code);
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (hook_wait(pid, pidfd, ms, &status)) {
-		hook_report(vm,
-			    WIFEXITED(status) && !WEXITSTATUS(status) ?
-				    "ok" :
-				    "failed",
-			    WIFEXITED(status) ? WEXITSTATUS(status) :
-						128 + WTERMSIG(status),
-			    t0);
+	if (hookrun_wait(exit_fd, ms, &status)) {
+		hook_report_exit(vm, status, t0);
 	} else {
 		/* Never block the exit on a stuck hook: ask, then abandon. */
-		kill(-pid, SIGTERM);
+		hookrun_kill(pid, SIGTERM);
 		hook_report(vm,
-			    hook_wait(pid, pidfd, HOOK_GRACE_MS, &status) ?
+			    hookrun_wait(exit_fd, HOOK_GRACE_MS, &status) ?
 				    "timed out, terminated" :
 				    "timed out, abandoned",
 			    -1, t0);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
+	close(exit_fd);
 }

@@ -20,6 +20,7 @@
 #include "../common/log.h"
 #include "boot/cpuid.h"
 #include "boot/layout.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define KICK_SIGNAL (SIGRTMIN)
@@ -383,6 +384,11 @@ static void *vcpu_thread(void *arg)
 	hostproc_thread_sigmask(KICK_SIGNAL);
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
+	/* Its allowlist before the guest's first instruction. */
+	if (sandbox_enter(SANDBOX_VCPU)) {
+		vm_request_stop(v->vm, STOP_INTERNAL, "seccomp");
+		return NULL;
+	}
 
 	while (why == STOP_NONE) {
 		/* Set by vcpu_stop() (leave) or vm_pause() (park here). */

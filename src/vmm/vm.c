@@ -25,7 +25,9 @@
 #include "boot/e820.h"
 #include "boot/layout.h"
 #include "dev/pci.h"
+#include "hookrun.h"
 #include "kvm.h"
+#include "sandbox.h"
 #include "vcpu.h"
 
 /* KVM's x86 TSS and identity-map pages, inside the PCI hole (QEMU's choice). */
@@ -157,6 +159,12 @@ static int vm_ram(struct vm *vm)
 			      (unsigned long long)(vm->ram_size >> 20));
 		return -ENOMEM;
 	}
+	/*
+	 * The hook runner, forked later, gets none of it: a copy-on-write
+	 * share would copy every page the guest writes from then on.
+	 */
+	if (madvise(vm->ram, vm->ram_size, MADV_DONTFORK))
+		log_warn_errno("madvise(MADV_DONTFORK) of guest RAM");
 	gmem_init(&vm->gm, vm->ram, vm->ram_size);
 	for (i = 0; i < vm->gm.nr; i++) {
 		struct kvm_userspace_memory_region r = {
@@ -468,14 +476,68 @@ static void vm_record_exit(struct vm *vm, int code)
 	statefile_exited(&vm->state, code, by);
 }
 
-int vm_run(struct vm *vm)
+/*
+ * Before any thread loads its allowlist: the hook runner (the lists have
+ * no fork or exec), then the arming every thread's sandbox_enter() uses.
+ */
+static int vm_sandbox_arm(struct vm *vm)
 {
-	enum stop_reason why;
-	int i, code, ret = 0;
+	const char *hooks[3] = { NULL };
+	enum sandbox_mode mode;
+	int n = 0;
 
-	vm->started = true;
-	statefile_running(&vm->state);
-	vm_emit_started(vm);
+	if (sandbox_mode_parse(conf_get(vm->conf, "seccomp"), &mode))
+		return -EINVAL;
+	hooks[n] = conf_get(vm->conf, "quiesce-hook");
+	n += !!hooks[n];
+	hooks[n] = conf_get(vm->conf, "lifecycle-hook");
+	n += !!hooks[n];
+	if (n)
+		hookrun_start(
+			hooks); /* a failure is each hook's "fork failed" */
+	return sandbox_arm(mode, vm->events_ready ? vm->events.fd : -1,
+			   conf_get(vm->conf, "name"));
+}
+
+/* Devices start their threads (dev_type.run), in creation order. */
+static int vm_run_devices(struct vm *vm)
+{
+	int i, ret;
+
+	for (i = 0; i < vm->nr_devs; i++) {
+		if (!vm->devs[i].dev || !vm->devs[i].type->run)
+			continue;
+		ret = vm->devs[i].type->run(vm->devs[i].dev);
+		if (ret) {
+			log_err("device %s: cannot start: %s",
+				vm->devs[i].type->name, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Every thread is made here, after the privilege drop (capabilities are
+ * per thread) and before any allowlist goes on. Each thread loads its
+ * own as it starts (vcpu.c, the devices' threads); the main thread last,
+ * once it made every thread.
+ */
+static int vm_start_threads(struct vm *vm)
+{
+	int i, ret = vm_sandbox_arm(vm);
+
+	if (ret) {
+		log_err("seccomp: cannot arm the allowlists: %s",
+			strerror(-ret));
+		vm_request_stop(vm, STOP_INTERNAL, "seccomp");
+		return ret;
+	}
+	ret = vm_run_devices(vm);
+	if (ret) {
+		vm_request_stop(vm, STOP_INTERNAL, "device start");
+		return ret;
+	}
 	for (i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	if (ret) {
@@ -483,6 +545,20 @@ int vm_run(struct vm *vm)
 		vm_request_stop(vm, STOP_INTERNAL, "pthread_create");
 	}
 	vm_pit_discard_lost_ticks(vm);
+	if (sandbox_enter(SANDBOX_MAIN))
+		vm_request_stop(vm, STOP_INTERNAL, "seccomp");
+	return ret;
+}
+
+int vm_run(struct vm *vm)
+{
+	enum stop_reason why;
+	int code, ret;
+
+	vm->started = true;
+	statefile_running(&vm->state);
+	vm_emit_started(vm);
+	vm_start_threads(vm);
 	ret = loop_run(&vm->loop);
 	if (ret) {
 		log_err("event loop: %s", strerror(-ret));
@@ -504,6 +580,7 @@ void vm_destroy(struct vm *vm)
 	/* A VM that failed to start still quiesces what it created. */
 	vm_stop_all(vm, STOP_INTERNAL);
 	vm_lifecycle_teardown(vm);
+	hookrun_stop();
 	for (i = vm->nr_devs - 1; i >= 0; i--)
 		if (vm->devs[i].dev)
 			vm->devs[i].type->destroy(vm->devs[i].dev);

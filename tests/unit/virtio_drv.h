@@ -153,7 +153,10 @@ static inline u64 vd_efd_take(int efd)
 	return v;
 }
 
-/* Threads of this process: a disk's I/O threads show up here. */
+/*
+ * Threads of this process. A disk's I/O threads live from run() (in
+ * vd_vm_create()) to destroy, parked while the queue is stopped.
+ */
 static inline int vd_thread_count(void)
 {
 	struct dirent *de;
@@ -231,6 +234,8 @@ static inline int vd_vm_create_opts(struct vd_vm *vm, const char *const *opts)
 	ret = dev_virtio_blk.create(vm->env, &vm->dev);
 	if (ret)
 		assert_null(vm->dev);
+	else if (vm->dev) /* its I/O threads, as vm_run() starts them */
+		assert_int_equal(dev_virtio_blk.run(vm->dev), 0);
 	return ret;
 }
 

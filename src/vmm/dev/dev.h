@@ -92,6 +92,13 @@ struct dev_type {
 	void (*quiesce)(void *dev, enum stop_reason why);
 	/* Free everything create() allocated. */
 	void (*destroy)(void *dev);
+	/*
+	 * Optional: the guest is about to run (vm_run(), main thread): after
+	 * the privilege drop, before the vCPUs start and before any thread
+	 * loads its system-call allowlist (sandbox.h). A device starts its
+	 * long-lived threads here; none may be created later. 0 or -errno.
+	 */
+	int (*run)(void *dev);
 	/* Optional: append the device's AML inside \_SB to the DSDT. */
 	void (*dsdt)(void *dev, struct aml *aml);
 	/*

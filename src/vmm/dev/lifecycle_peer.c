@@ -10,9 +10,7 @@
  * only the host's fields, one aligned word each.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,10 +19,10 @@
 #include <unistd.h>
 
 #include "../../common/conf.h"
-#include "../../common/hostproc.h"
 #include "../../common/lifecycle.h"
 #include "../../common/log.h"
 #include "../../shm/shm.h"
+#include "../hookrun.h"
 #include "shmem.h"
 
 #define LC_HOOK_TIMEOUT_MS 10000
@@ -36,7 +34,7 @@ struct lc_peer {
 	struct shm_region *r;
 	const char *hook; /* `lifecycle-hook`: runs before the ack */
 	pid_t hook_pid; /* running, or 0 */
-	int hook_pidfd;
+	int hook_exit_fd; /* hookrun.h: readable when it ended */
 	u32 hook_seq; /* the guest_seq it acts on */
 	struct dev_timer hook_timer;
 	u32 seen_seq; /* the guest_seq last reported */
@@ -74,13 +72,6 @@ static void lc_ack(struct lc_peer *p, u32 seq)
 	shm_ring_all(p->r, ~0u);
 }
 
-static void lc_hook_child(struct lc_peer *p, const char *state)
-{
-	setenv("VESSEL_GUEST_STATE", state, 1);
-	setenv("VESSEL_LIFECYCLE_REGION", shm_name(p->r), 1);
-	hostproc_exec_hook(p->hook, conf_get(env_conf(p->env), "name"));
-}
-
 static void lc_hook_done(struct lc_peer *p, const char *result, int status)
 {
 	struct env_field f[] = {
@@ -90,8 +81,8 @@ static void lc_hook_done(struct lc_peer *p, const char *result, int status)
 	};
 
 	env_timer_cancel(p->env, &p->hook_timer);
-	env_unwatch_fd(p->env, p->hook_pidfd);
-	close(p->hook_pidfd);
+	env_unwatch_fd(p->env, p->hook_exit_fd);
+	close(p->hook_exit_fd);
 	p->hook_pid = 0;
 	env_event_fields(p->env, "lifecycle-hook", f, ARRAY_SIZE(f));
 	lc_ack(p, p->hook_seq);
@@ -100,12 +91,13 @@ static void lc_hook_done(struct lc_peer *p, const char *result, int status)
 static void lc_on_hook_exit(void *dev, int fd)
 {
 	struct lc_peer *p = dev;
-	int status = 0;
+	int status = 0, ret;
 
-	(void)fd;
 	pthread_mutex_lock(&p->lock);
-	if (p->hook_pid &&
-	    waitpid(p->hook_pid, &status, WNOHANG) == p->hook_pid)
+	ret = p->hook_pid ? hookrun_status(fd, &status) : -EAGAIN;
+	if (ret == -EPIPE)
+		lc_hook_done(p, "failed", -1); /* the runner is gone */
+	else if (!ret)
 		lc_hook_done(p,
 			     WIFEXITED(status) && !WEXITSTATUS(status) ?
 				     "ok" :
@@ -125,7 +117,7 @@ static void lc_hook_timeout(void *dev)
 		log_warn(
 			"lifecycle hook still running after %d ms: terminating it",
 			LC_HOOK_TIMEOUT_MS);
-		kill(-p->hook_pid, SIGTERM);
+		hookrun_kill(p->hook_pid, SIGTERM);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -137,26 +129,28 @@ static void lc_hook_timeout(void *dev)
  */
 static bool lc_hook_start(struct lc_peer *p, u32 seq, const char *state)
 {
+	char st[48], region[SHMEM_NAME_MAX + 32];
+	const char *env[] = { st, region, NULL };
+	int fd, status;
 	pid_t pid;
-	int fd;
 
 	if (!p->hook || p->hook_pid)
 		return false;
-	pid = fork();
-	if (pid < 0)
+	snprintf(st, sizeof(st), "VESSEL_GUEST_STATE=%s", state);
+	snprintf(region, sizeof(region), "VESSEL_LIFECYCLE_REGION=%s",
+		 shm_name(p->r));
+	/* Through the hook runner: this thread's allowlist has no fork. */
+	if (hookrun_spawn(p->hook, conf_get(env_conf(p->env), "name"), env,
+			  &pid, &fd))
 		return false;
-	if (pid == 0)
-		lc_hook_child(p, state);
-	fd = syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0 || env_watch_fd(p->env, fd, lc_on_hook_exit, p)) {
+	if (env_watch_fd(p->env, fd, lc_on_hook_exit, p)) {
 		/* Never leave the guest without its ack: wait here. */
-		waitpid(pid, NULL, 0);
-		if (fd >= 0)
-			close(fd);
+		hookrun_wait(fd, -1, &status);
+		close(fd);
 		return false;
 	}
 	p->hook_pid = pid;
-	p->hook_pidfd = fd;
+	p->hook_exit_fd = fd;
 	p->hook_seq = seq;
 	env_timer_arm(p->env, &p->hook_timer, LC_HOOK_TIMEOUT_MS * 1000000ULL);
 	return true;
@@ -339,20 +333,18 @@ static void lc_close(struct lc_peer *p)
  */
 static void lc_hook_stop(struct lc_peer *p)
 {
-	struct pollfd pfd = { .fd = p->hook_pidfd, .events = POLLIN };
+	int status;
 
 	if (!p->hook_pid)
 		return;
 	env_timer_cancel(p->env, &p->hook_timer);
-	env_unwatch_fd(p->env, p->hook_pidfd);
-	kill(-p->hook_pid, SIGTERM);
-	if (poll(&pfd, 1, LC_HOOK_GRACE_MS) == 1)
-		waitpid(p->hook_pid, NULL, WNOHANG);
-	else
+	env_unwatch_fd(p->env, p->hook_exit_fd);
+	hookrun_kill(p->hook_pid, SIGTERM);
+	if (!hookrun_wait(p->hook_exit_fd, LC_HOOK_GRACE_MS, &status))
 		log_warn(
 			"lifecycle hook did not stop within %d ms; left running",
 			LC_HOOK_GRACE_MS);
-	close(p->hook_pidfd);
+	close(p->hook_exit_fd);
 	p->hook_pid = 0;
 }
 

@@ -30,6 +30,7 @@
 #include "../../common/conf.h"
 #include "../../common/hostproc.h"
 #include "../../common/log.h"
+#include "../sandbox.h"
 #include "virtio_blk_req.h"
 #include "virtio_pci.h"
 
@@ -89,7 +90,17 @@ struct vblk_disk {
 	bool flush_ok; /* VIRTIO_BLK_F_FLUSH negotiated */
 	int nr_workers; /* I/O threads serving the queue (iothreads=) */
 	struct vblk_worker *worker;
-	int nr_running; /* threads started */
+	/*
+	 * The I/O threads live as long as the disk: made at create, parked
+	 * while the queue is stopped (no thread is created once the threads
+	 * run under their allowlists, sandbox.h). Under qlock.
+	 */
+	int nr_threads; /* created */
+	u32 gen; /* vblk_start() calls: each thread serves each start once */
+	bool serving; /* the queue is started: vblk_start() to vblk_stop() */
+	bool exiting; /* the disk goes: the threads end */
+	pthread_cond_t wake; /* gen or exiting changed */
+	pthread_cond_t parked; /* a thread is done with its start */
 	bool stopping;
 	bool drain; /* on stopping, carry out what the ring holds first */
 	int drained; /* requests carried out after the stop began */
@@ -114,6 +125,9 @@ struct vblk_worker {
 	struct vblk_disk *d;
 	int n;
 	pthread_t thread;
+	bool sandboxed; /* its allowlist is loaded (or none is armed) */
+	u32 gen; /* the start it serves or served (disk's qlock) */
+	bool busy; /* serving it */
 	int nr; /* requests in the batch */
 	struct vblk_slot slot[VBLK_BATCH];
 };
@@ -488,16 +502,10 @@ static bool vblk_wait(struct vblk_disk *d)
  * FLUSH covers the writes completed before it was submitted, which are
  * on the host).
  */
-static void *vblk_thread(void *arg)
+static void vblk_serve_queue(struct vblk_disk *d, struct vblk_worker *w)
 {
-	struct vblk_worker *w = arg;
-	struct vblk_disk *d = w->d;
-	char name[16];
 	int ret;
 
-	hostproc_thread_sigmask(0); /* signals are the main thread's */
-	snprintf(name, sizeof(name), "vblk-%d.%d", d->index, w->n);
-	pthread_setname_np(pthread_self(), name);
 	for (;;) {
 		ret = vblk_take(d, w);
 		if (ret > 0)
@@ -511,10 +519,41 @@ static void *vblk_thread(void *arg)
 	/* Broken ring: idle until stopped, touching nothing of the guest's. */
 	while (!__atomic_load_n(&d->stopping, __ATOMIC_ACQUIRE) && vblk_wait(d))
 		;
-	return NULL;
 }
 
-static void vblk_stop(void *dev);
+/* Parked until the queue starts, serving until it stops, until the end. */
+static void *vblk_thread(void *arg)
+{
+	struct vblk_worker *w = arg;
+	struct vblk_disk *d = w->d;
+
+	hostproc_thread_sigmask(0); /* signals are the main thread's */
+	/* Its allowlist first; a thread without it serves nothing. */
+	w->sandboxed = !sandbox_enter(SANDBOX_DISK);
+	if (!w->sandboxed)
+		env_request_stop(d->env, STOP_INTERNAL, "seccomp");
+	pthread_mutex_lock(&d->qlock);
+	for (;;) {
+		while (w->gen == d->gen && !d->exiting)
+			pthread_cond_wait(&d->wake, &d->qlock);
+		if (d->exiting)
+			break;
+		/*
+		 * Even if the stop came first: a controlled stop carries out
+		 * what the ring holds (d->drain), as a fresh thread would.
+		 */
+		w->gen = d->gen;
+		w->busy = true;
+		pthread_mutex_unlock(&d->qlock);
+		if (w->sandboxed)
+			vblk_serve_queue(d, w);
+		pthread_mutex_lock(&d->qlock);
+		w->busy = false;
+		pthread_cond_broadcast(&d->parked);
+	}
+	pthread_mutex_unlock(&d->qlock);
+	return NULL;
+}
 
 static bool vblk_has(u64 features, int bit)
 {
@@ -525,7 +564,7 @@ static int vblk_start(void *dev, u64 features)
 {
 	struct vblk_disk *d = dev;
 	struct virtio_pci_queue *q = &d->vp.q[0];
-	int ret, i;
+	int ret;
 
 	if (!q->enable)
 		return 0; /* nothing to serve until a reset re-enables */
@@ -538,44 +577,51 @@ static int vblk_start(void *dev, u64 features)
 		return ret;
 	}
 	d->flush_ok = vblk_has(features, VIRTIO_BLK_F_FLUSH);
-	d->stopping = false;
-	for (i = 0; i < d->nr_workers; i++) {
-		ret = pthread_create(&d->worker[i].thread, NULL, vblk_thread,
-				     &d->worker[i]);
-		if (ret) {
-			log_err("disk %s: cannot start its I/O thread: %s",
-				d->id, strerror(ret));
-			d->nr_running = i;
-			vblk_stop(d);
-			return -ret;
-		}
-	}
-	d->nr_running = d->nr_workers;
+	pthread_mutex_lock(&d->qlock);
+	__atomic_store_n(&d->stopping, false, __ATOMIC_RELEASE);
+	d->serving = true;
+	d->gen++;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->qlock);
 	return 0;
+}
+
+/* Every thread served the latest start and waits for the next. qlock. */
+static bool vblk_all_parked(struct vblk_disk *d)
+{
+	int i;
+
+	for (i = 0; i < d->nr_threads; i++)
+		if (d->worker[i].gen != d->gen || d->worker[i].busy)
+			return false;
+	return true;
 }
 
 /*
  * Let the request in progress finish (and with d->drain every request the
- * ring holds), then end the thread.
+ * ring holds), then park the threads.
  */
 static void vblk_stop(void *dev)
 {
 	struct vblk_disk *d = dev;
 	u64 one = 1;
-	int i;
 
-	if (!d->nr_running)
-		return;
 	pthread_mutex_lock(&d->qlock);
+	if (!d->serving) {
+		pthread_mutex_unlock(&d->qlock);
+		return;
+	}
 	__atomic_store_n(&d->stopping, true, __ATOMIC_RELEASE);
+	d->serving = false;
 	pthread_mutex_unlock(&d->qlock);
 	if (write(d->stop_fd, &one, sizeof(one)) < 0)
 		log_warn_errno("disk %s: cannot wake its I/O thread", d->id);
-	for (i = 0; i < d->nr_running; i++)
-		pthread_join(d->worker[i].thread, NULL);
+	pthread_mutex_lock(&d->qlock);
+	while (!vblk_all_parked(d))
+		pthread_cond_wait(&d->parked, &d->qlock);
+	pthread_mutex_unlock(&d->qlock);
 	if (read(d->stop_fd, &one, sizeof(one)) < 0)
 		one = 0;
-	d->nr_running = 0;
 }
 
 static u32 vblk_cfg_read(void *dev, u32 off, u8 size)
@@ -744,14 +790,51 @@ static int vblk_workers(struct vblk_disk *d)
 	return 0;
 }
 
+/* The parked I/O threads, named here so that they are by the return. */
+static int vblk_threads(struct vblk_disk *d)
+{
+	char name[16];
+	int i, ret;
+
+	for (i = 0; i < d->nr_workers; i++) {
+		ret = pthread_create(&d->worker[i].thread, NULL, vblk_thread,
+				     &d->worker[i]);
+		if (ret) {
+			log_err("disk %s: cannot create its I/O thread: %s",
+				d->id, strerror(ret));
+			return -ret;
+		}
+		snprintf(name, sizeof(name), "vblk-%u.%u", (u8)d->index, (u8)i);
+		pthread_setname_np(d->worker[i].thread, name);
+		d->nr_threads++;
+	}
+	return 0;
+}
+
+static void vblk_threads_end(struct vblk_disk *d)
+{
+	int i;
+
+	pthread_mutex_lock(&d->qlock);
+	d->exiting = true;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->qlock);
+	for (i = 0; i < d->nr_threads; i++)
+		pthread_join(d->worker[i].thread, NULL);
+	d->nr_threads = 0;
+}
+
 static void vblk_disk_free(struct vblk_disk *d)
 {
 	virtio_pci_exit(&d->vp);
+	vblk_threads_end(d);
 	free(d->worker);
 	if (d->fd >= 0)
 		close(d->fd);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
+	pthread_cond_destroy(&d->wake);
+	pthread_cond_destroy(&d->parked);
 	pthread_mutex_destroy(&d->qlock);
 	free(d);
 }
@@ -768,6 +851,8 @@ static int vblk_disk_create(struct dev_env *env, const struct conf_value *v,
 	d->index = index;
 	d->fd = -1;
 	pthread_mutex_init(&d->qlock, NULL);
+	pthread_cond_init(&d->wake, NULL);
+	pthread_cond_init(&d->parked, NULL);
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);
 	ret = d->stop_fd < 0 ? -errno : vblk_parse(d, v);
 	ret = ret ? ret : vblk_open(d);
@@ -829,6 +914,17 @@ static int vblk_create(struct dev_env *env, void **dev)
 	}
 	*dev = b;
 	return 0;
+}
+
+/* The disks' I/O threads, parked until the guest starts a queue. */
+static int vblk_run(void *dev)
+{
+	struct vblk *b = dev;
+	int i, ret = 0;
+
+	for (i = 0; i < b->nr && !ret; i++)
+		ret = vblk_threads(b->disk[i]);
+	return ret;
 }
 
 /*
@@ -922,5 +1018,6 @@ VESSEL_DEVICE(dev_virtio_blk) = {
 	.create = vblk_create,
 	.quiesce = vblk_quiesce,
 	.destroy = vblk_destroy,
+	.run = vblk_run,
 	.status = vblk_status,
 };
