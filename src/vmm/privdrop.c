@@ -245,18 +245,34 @@ static int privdrop_carry_out(const struct privdrop *pd, bool *bounding)
 	return privdrop_verify(pd, *bounding);
 }
 
+/* Why a directory root could write is now refused. */
+static void privdrop_state_hint(const struct privdrop *pd,
+				const struct statefile *sf)
+{
+	if (pd->plan == PRIVDROP_SWITCH)
+		log_err("state %s: its directory must be writable by user %s",
+			sf->shown, pd->id.name);
+	else
+		log_err("state %s: its directory must be writable by uid %u itself (vessel keeps no capability, CAP_DAC_OVERRIDE included)",
+			sf->shown, (unsigned int)geteuid());
+}
+
 int privdrop_apply(const struct privdrop *pd, struct vm *vm)
 {
 	bool bounding = false;
 
-	if (privdrop_carry_out(pd, &bounding) ||
-	    statefile_check_writable(&vm->state)) {
-		statefile_exited(&vm->state, EXIT_USAGE, NULL);
-		return EXIT_USAGE;
+	if (privdrop_carry_out(pd, &bounding))
+		goto err;
+	if (statefile_check_writable(&vm->state)) {
+		privdrop_state_hint(pd, &vm->state);
+		goto err;
 	}
 	if (pd->plan == PRIVDROP_SWITCH)
 		log_info("running as user %s (uid %u, gid %u), no capabilities",
 			 pd->id.name, (unsigned int)pd->id.uid,
 			 (unsigned int)pd->id.gid);
 	return 0;
+err:
+	statefile_exited(&vm->state, EXIT_USAGE, NULL);
+	return EXIT_USAGE;
 }
