@@ -52,6 +52,11 @@ static struct {
 	 */
 	char *cmds[HOOKRUN_MAX_CMDS];
 	int nr_cmds;
+	/*
+	 * hookrun_start() was called: the caller's threads may be under
+	 * allowlists without fork by now, so a spawn never forks the runner.
+	 */
+	bool managed;
 } hr = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 /* --- the runner --- */
@@ -287,6 +292,7 @@ int hookrun_start(const char *const cmds[])
 	int ret;
 
 	pthread_mutex_lock(&hr.lock);
+	hr.managed = true;
 	ret = hookrun_start_locked(cmds);
 	pthread_mutex_unlock(&hr.lock);
 	if (ret)
@@ -304,6 +310,7 @@ void hookrun_stop(void)
 	}
 	hr.fd = -1;
 	hr.pid = 0;
+	hr.managed = false;
 	hookrun_set_cmds((const char *const[]){ NULL });
 	pthread_mutex_unlock(&hr.lock);
 }
@@ -387,6 +394,8 @@ int hookrun_spawn(const char *cmd, const char *name, const char *const *env,
 	int ret = msg ? 0 : -ENOMEM, index;
 
 	pthread_mutex_lock(&hr.lock);
+	if (!ret && hr.fd < 0 && hr.managed)
+		ret = -ECHILD; /* it failed to start: no fork now */
 	ret = ret ? ret :
 		    hookrun_start_locked((const char *const[]){ cmd, NULL });
 	index = ret ? ret : hookrun_index(cmd);

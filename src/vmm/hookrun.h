@@ -30,8 +30,9 @@ void hookrun_stop(void);
 /*
  * Run `sh -c @cmd` with VESSEL_NAME (@name, "" when NULL), VESSEL_PID
  * (vessel's pid) and the "KEY=VALUE" strings of @env (NULL-terminated)
- * set. @cmd must be one the runner was started with (-EPERM); a runner
- * started here knows @cmd only. *@pid: the hook's pid (and process
+ * set. @cmd must be one the runner was started with (-EPERM). Without
+ * hookrun_start() the runner is started here, for @cmd only; after it
+ * (which may have failed: -ECHILD) never. *@pid: the hook's pid (and process
  * group); *@exit_fd: see above, the caller's to close. 0 or -errno.
  */
 int hookrun_spawn(const char *cmd, const char *name, const char *const *env,
