@@ -492,9 +492,9 @@ static int vm_sandbox_arm(struct vm *vm)
 	n += !!hooks[n];
 	hooks[n] = conf_get(vm->conf, "lifecycle-hook");
 	n += !!hooks[n];
+	/* A runner that failed to start is each hook's "fork failed". */
 	if (n)
-		hookrun_start(
-			hooks); /* a failure is each hook's "fork failed" */
+		hookrun_start(hooks);
 	return sandbox_arm(mode, vm->events_ready ? vm->events.fd : -1,
 			   conf_get(vm->conf, "name"));
 }
@@ -523,7 +523,7 @@ static int vm_run_devices(struct vm *vm)
  * own as it starts (vcpu.c, the devices' threads); the main thread last,
  * once it made every thread.
  */
-static int vm_start_threads(struct vm *vm)
+static void vm_start_threads(struct vm *vm)
 {
 	int i, ret = vm_sandbox_arm(vm);
 
@@ -531,12 +531,12 @@ static int vm_start_threads(struct vm *vm)
 		log_err("seccomp: cannot arm the allowlists: %s",
 			strerror(-ret));
 		vm_request_stop(vm, STOP_INTERNAL, "seccomp");
-		return ret;
+		return;
 	}
 	ret = vm_run_devices(vm);
 	if (ret) {
 		vm_request_stop(vm, STOP_INTERNAL, "device start");
-		return ret;
+		return;
 	}
 	for (i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
@@ -547,7 +547,6 @@ static int vm_start_threads(struct vm *vm)
 	vm_pit_discard_lost_ticks(vm);
 	if (sandbox_enter(SANDBOX_MAIN))
 		vm_request_stop(vm, STOP_INTERNAL, "seccomp");
-	return ret;
 }
 
 int vm_run(struct vm *vm)

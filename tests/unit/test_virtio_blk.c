@@ -1142,7 +1142,7 @@ static void test_two_disks(void **state)
 	assert_int_equal(unlink(second), 0);
 }
 
-/* The disk's I/O threads: named vblk-DISK.N by the time create() returns. */
+/* The disk's I/O threads: named vblk-DISK.N by the time run() returns. */
 static int io_thread_count(void)
 {
 	char path[300], comm[32];

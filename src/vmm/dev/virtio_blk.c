@@ -521,13 +521,23 @@ static void vblk_serve_queue(struct vblk_disk *d, struct vblk_worker *w)
 		;
 }
 
+/* "vblk-DISK.N", at most 15 characters as a thread name must be. */
+static void vblk_thread_name(const struct vblk_disk *d, int n, char name[16])
+{
+	snprintf(name, 16, "vblk-%u.%u", (u8)d->index, (u8)n);
+}
+
 /* Parked until the queue starts, serving until it stops, until the end. */
 static void *vblk_thread(void *arg)
 {
 	struct vblk_worker *w = arg;
 	struct vblk_disk *d = w->d;
+	char name[16];
 
 	hostproc_thread_sigmask(0); /* signals are the main thread's */
+	/* Named before its allowlist goes on: a violation names it. */
+	vblk_thread_name(d, w->n, name);
+	pthread_setname_np(pthread_self(), name);
 	/* Its allowlist first; a thread without it serves nothing. */
 	w->sandboxed = !sandbox_enter(SANDBOX_DISK);
 	if (!w->sandboxed)
@@ -804,7 +814,8 @@ static int vblk_threads(struct vblk_disk *d)
 				d->id, strerror(ret));
 			return -ret;
 		}
-		snprintf(name, sizeof(name), "vblk-%u.%u", (u8)d->index, (u8)i);
+		/* Also here: named by the time run() returns. */
+		vblk_thread_name(d, i, name);
 		pthread_setname_np(d->worker[i].thread, name);
 		d->nr_threads++;
 	}
