@@ -50,16 +50,6 @@ int shm_give(int dirfd, const char *name, int fd)
 	return ret ? -errno : 0;
 }
 
-void shm_unlink_sock(int dirfd, const char *name)
-{
-	struct stat st;
-
-	if (!fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
-	    S_ISSOCK(st.st_mode) &&
-	    (st.st_uid == shm_owner() || st.st_uid == geteuid()))
-		unlinkat(dirfd, name, 0);
-}
-
 /*
  * Only the last component is ours to check: the parents (/dev/shm,
  * /tmp) belong to the system. A directory others can write to would let
@@ -205,7 +195,7 @@ void shm_remove_files(int dirfd, const char *name, int fd)
 
 	for (i = 0; i < SHM_MAX_PEERS; i++) {
 		shm_sock_name(sock, sizeof(sock), name, i);
-		shm_unlink_sock(dirfd, sock);
+		unlinkat(dirfd, sock, 0);
 	}
 	shm_file_name(file, sizeof(file), name);
 	if (shm_still_linked(dirfd, file, fd))

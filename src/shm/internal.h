@@ -107,9 +107,6 @@ int shm_dir_open(void);
 /* Give a file or socket we created in @dirfd to shm_set_owner()'s user;
  * nothing without one. 0 or -errno. */
 int shm_give(int dirfd, const char *name, int fd);
-/* Remove socket @name from @dirfd if it is one, of the directory's user:
- * nothing else that may stand under a socket's name. */
-void shm_unlink_sock(int dirfd, const char *name);
 int shm_file_check(int fd, bool want_mode);
 void shm_file_name(char *buf, size_t len, const char *name);
 void shm_sock_name(char *buf, size_t len, const char *name, int id);

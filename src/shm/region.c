@@ -61,7 +61,7 @@ static int region_listen(struct shm_region *r, int id)
 	memcpy(a.sun_path, path, strlen(path) + 1);
 	shm_sock_name(sock, sizeof(sock), r->name, id);
 	/* A socket left by a peer that died with the region. */
-	shm_unlink_sock(r->dirfd, sock);
+	unlinkat(r->dirfd, sock, 0);
 	r->listen_fd =
 		socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (r->listen_fd < 0)
@@ -72,7 +72,7 @@ static int region_listen(struct shm_region *r, int id)
 	    fchmodat(r->dirfd, sock, 0600, 0) || shm_give(r->dirfd, sock, -1) ||
 	    listen(r->listen_fd, LISTEN_BACKLOG)) {
 		ret = -errno;
-		shm_unlink_sock(r->dirfd, sock);
+		unlinkat(r->dirfd, sock, 0);
 		close(r->listen_fd);
 		r->listen_fd = -1;
 		return ret;
@@ -87,7 +87,7 @@ static void region_unlisten(struct shm_region *r)
 	if (r->listen_fd < 0)
 		return;
 	shm_sock_name(sock, sizeof(sock), r->name, r->id);
-	shm_unlink_sock(r->dirfd, sock);
+	unlinkat(r->dirfd, sock, 0);
 	close(r->listen_fd);
 	r->listen_fd = -1;
 }

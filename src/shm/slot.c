@@ -108,7 +108,7 @@ u32 shm_reclaim(struct shm_header *h, int dirfd, const char *name)
 			continue;
 		shm_slot_free(h, i);
 		shm_sock_name(sock, sizeof(sock), name, i);
-		shm_unlink_sock(dirfd, sock);
+		unlinkat(dirfd, sock, 0);
 		freed |= 1u << i;
 	}
 	return freed;

@@ -15,18 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../../src/common/exitcode.h"
 #include "../../src/common/userid.h"
-#include "../../src/shm/internal.h"
 #include "../../src/vmm/privdrop.h"
 #include "../../src/vmm/vm.h"
 
@@ -317,40 +312,6 @@ static void test_group_needs_user(void **state)
 	assert_int_equal(run_child(argv, 2, -1, 0, 0, NULL), CHILD_INIT);
 }
 
-/* A stale doorbell socket is removed; a file or link under its name is not. */
-static void test_shm_unlink_only_sockets(void **state)
-{
-	char dir[] = "/tmp/vessel-privdrop-XXXXXX", target[64];
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct stat st;
-	int dfd, fd, s;
-
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dfd >= 0);
-	snprintf(target, sizeof(target), "%s/target", dir);
-	fd = openat(dfd, "r.0.sock", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(symlinkat(target, dfd, "r.1.sock"), 0);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s/r.2.sock", dir);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	close(s);
-	shm_unlink_sock(dfd, "r.0.sock");
-	shm_unlink_sock(dfd, "r.1.sock");
-	shm_unlink_sock(dfd, "r.2.sock");
-	assert_int_equal(fstatat(dfd, "r.0.sock", &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(fstatat(dfd, "r.1.sock", &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(fstatat(dfd, "r.2.sock", &st, AT_SYMLINK_NOFOLLOW),
-			 -1);
-	assert_int_equal(unlinkat(dfd, "r.0.sock", 0), 0);
-	assert_int_equal(unlinkat(dfd, "r.1.sock", 0), 0);
-	close(dfd);
-	assert_int_equal(rmdir(dir), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,7 +324,6 @@ int main(void)
 		cmocka_unit_test(test_root_keeps_uid_loses_caps),
 		cmocka_unit_test(test_not_root),
 		cmocka_unit_test(test_group_needs_user),
-		cmocka_unit_test(test_shm_unlink_only_sockets),
 	};
 
 	return cmocka_run_group_tests_name("privdrop", tests, NULL, NULL);
