@@ -4,9 +4,10 @@
  * vessel started as root with `user nobody` boots the probe guest with a
  * disk, a control socket, a lifecycle region and a state file, and every
  * one of its threads runs as nobody with no capability in any set and
- * no_new_privs, as the kernel reports in /proc; the guest's region
- * protocol, the disk, the control socket and the state record all still
- * work, and the files it leaves are nobody's. Root without `user` holds
+ * no_new_privs, as the kernel reports in /proc, and non-dumpable (its
+ * /proc files stay root's); the guest's region protocol, the disk, the
+ * control socket and the state record all still work, and the files it
+ * leaves are nobody's. Root without `user` holds
  * no capability either. An unknown user or group is exit 64 with one
  * line; a state directory nobody cannot write is refused before the
  * guest runs. Links planted at the state file, its temporary and the
@@ -263,7 +264,7 @@ static int ctl_status(const char *ctl)
 static void test_guest_runs_as_nobody(void **state)
 {
 	struct pd_test *t = test_state(state);
-	char disk[VMRUN_PATH_MAX + 16], text[1024];
+	char disk[VMRUN_PATH_MAX + 16], text[1024], proc[64];
 	const char *extra[] = { "--user",  "nobody",  "--control", t->r.ctl,
 				"--state", t->state,  "--disk",	   disk,
 				"--shmem", LIFECYCLE, NULL };
@@ -277,6 +278,9 @@ static void test_guest_runs_as_nobody(void **state)
 	expect_line(&t->r, "PROBE READY lifecycle");
 	threads = expect_threads(t->r.p.pid, NOBODY, "65534");
 	assert_true(threads >= 2); /* the main thread and the vCPU */
+	/* Non-dumpable after the switch: nobody cannot read its memory. */
+	snprintf(proc, sizeof(proc), "/proc/%d/mem", (int)t->r.p.pid);
+	expect_owner_mode(proc, 0, 0600);
 	read_text(t->state, text, sizeof(text));
 	assert_non_null(strstr(text, "\"state\":\"running\""));
 	expect_owner_mode(t->state, NOBODY, 0600);
