@@ -4,11 +4,15 @@
  * (src/vmm/privdrop.c): ids parsed and looked up through the real user
  * database (root and nobody exist on every Debian), the plan for each
  * caller, and the drop carried out in a child process, whose ids,
- * capability sets and no_new_privs are read back from the kernel. The
- * drops need root; as another user those tests are skipped.
+ * capability sets, groups and no_new_privs are read back from the
+ * kernel; a user made for the test (and removed) shows its supplementary
+ * group kept, and a second thread makes the drop refuse. The drops need
+ * root; as another user those tests are skipped.
  */
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -304,6 +308,78 @@ static void test_not_root(void **state)
 	assert_int_equal(run_child(unknown, 2, -1, 0, 0, NULL), CHILD_INIT);
 }
 
+/*
+ * A user's supplementary groups come along (how group kvm reaches
+ * /dev/kvm): a system user and group made for the test, removed after.
+ */
+#define SUP_USER "vessel-pd-test"
+#define SUP_GROUP "vessel-pd-sup"
+
+static void sup_remove(void)
+{
+	if (system("userdel " SUP_USER " 2>/dev/null; "
+		   "groupdel " SUP_GROUP " 2>/dev/null; true"))
+		return;
+}
+
+static void test_supplementary_groups(void **state)
+{
+	const char *argv[] = { "--user", SUP_USER };
+	struct passwd *pw;
+	struct group *g;
+	char want[32];
+	int ret;
+
+	(void)state;
+	skip_unless_root();
+	sup_remove();
+	if (system("groupadd -r " SUP_GROUP " && useradd -r -M -N -g nogroup "
+		   "-G " SUP_GROUP " -s /usr/sbin/nologin " SUP_USER)) {
+		sup_remove();
+		skip(); /* no useradd here */
+	}
+	g = getgrnam(SUP_GROUP);
+	pw = getpwnam(SUP_USER);
+	if (!g || !pw) {
+		sup_remove();
+		fail_msg("%s or %s not found after adding them", SUP_USER,
+			 SUP_GROUP);
+	}
+	/* The kernel lists groups sorted; a system gid is below nogroup's. */
+	snprintf(want, sizeof(want), "%u 65534", (unsigned int)g->gr_gid);
+	ret = run_child(argv, 2, -1, pw->pw_uid, NOBODY, want);
+	sup_remove();
+	assert_int_equal(ret, CHILD_OK);
+}
+
+/* Capabilities are per thread: a second thread means it is too late. */
+static void *thread_wait(void *arg)
+{
+	pause();
+	return arg;
+}
+
+static void test_refused_with_threads(void **state)
+{
+	const char *argv[] = { "--user", "nobody" };
+	pthread_t t;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	skip_unless_root();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (pthread_create(&t, NULL, thread_wait, NULL))
+			_exit(CHILD_PRE);
+		_exit(child_drop(argv, 2, -1, NOBODY, NOBODY, NULL));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), CHILD_APPLY);
+}
+
 static void test_group_needs_user(void **state)
 {
 	const char *argv[] = { "--group", "nogroup" };
@@ -324,6 +400,8 @@ int main(void)
 		cmocka_unit_test(test_root_keeps_uid_loses_caps),
 		cmocka_unit_test(test_not_root),
 		cmocka_unit_test(test_group_needs_user),
+		cmocka_unit_test(test_supplementary_groups),
+		cmocka_unit_test(test_refused_with_threads),
 	};
 
 	return cmocka_run_group_tests_name("privdrop", tests, NULL, NULL);
