@@ -119,11 +119,18 @@ void guest_quiesce_hook(struct guest *g, pid_t pid, const struct policy_exit *e)
 	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	struct spawn s = { argv, g->vd->cfg.dir, g->log, env };
 	struct guest_hook *h = &g->hook;
+	struct spawn_cred cred;
 	char err[256];
+	bool as_user;
 	int pidfd;
 
 	if (!cmd)
 		return;
+	/* vessel would have run it as the guest's user: so does vesseld. */
+	if (spawn_cred_of(&g->cfg->conf, &cred, &as_user, err, sizeof(err))) {
+		hook_report(g, err, -1);
+		return;
+	}
 	if (h->pid > 0) {
 		log_warn("%s: quiesce hook %d still runs; not run again for "
 			 "vessel %d",
@@ -139,7 +146,8 @@ void guest_quiesce_hook(struct guest *g, pid_t pid, const struct policy_exit *e)
 	*h = (struct guest_hook){ .pidw = { .fd = -1, .ready = hook_on_exit },
 				  .timer = { .fire = hook_on_timer },
 				  .start_ms = dloop_now_ms() };
-	if (spawn_start(&s, &h->pid, &pidfd, err, sizeof(err))) {
+	if (spawn_start_as(&s, as_user ? &cred : NULL, &h->pid, &pidfd, err,
+			   sizeof(err))) {
 		h->pid = 0;
 		hook_report(g, err, -1);
 		return;

@@ -7,13 +7,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../common/userid.h"
 
 /* What failed in the child, written to the pipe before _exit(). */
 struct spawn_failure {
@@ -22,7 +26,8 @@ struct spawn_failure {
 };
 
 static const char *const spawn_steps[] = {
-	"setsid", "open /dev/null", "open the log", "chdir", "exec",
+	"setsid", "open /dev/null", "open the log",
+	"chdir",  "exec",	    "become the guest's user",
 };
 
 static void spawn_fail(int pipe_fd, int step)
@@ -35,7 +40,8 @@ static void spawn_fail(int pipe_fd, int step)
 }
 
 /* In the child: only async-signal-safe calls until the exec. */
-static void spawn_child(const struct spawn *s, int pipe_fd)
+static void spawn_child(const struct spawn *s, const struct spawn_cred *cred,
+			int pipe_fd)
 {
 	sigset_t none;
 	int fd, sig;
@@ -56,6 +62,13 @@ static void spawn_child(const struct spawn *s, int pipe_fd)
 		spawn_fail(pipe_fd, 2);
 	if (s->cwd && chdir(s->cwd))
 		spawn_fail(pipe_fd, 3);
+	/* Last, so the log above was opened as vesseld; then as vessel's
+	 * own hooks: that user, no way back, no new privileges. */
+	if (cred && (setgroups(cred->ngroups, cred->groups) ||
+		     setresgid(cred->gid, cred->gid, cred->gid) ||
+		     setresuid(cred->uid, cred->uid, cred->uid) ||
+		     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)))
+		spawn_fail(pipe_fd, 5);
 	/* vesseld is single-threaded: putenv after fork is safe here. */
 	for (char *const *e = s->env; e && *e; e++)
 		putenv(*e);
@@ -98,6 +111,12 @@ static int spawn_report(int fd, pid_t pid, const struct spawn *s, char *err,
 int spawn_start(const struct spawn *s, pid_t *pid, int *pidfd, char *err,
 		size_t errlen)
 {
+	return spawn_start_as(s, NULL, pid, pidfd, err, errlen);
+}
+
+int spawn_start_as(const struct spawn *s, const struct spawn_cred *cred,
+		   pid_t *pid, int *pidfd, char *err, size_t errlen)
+{
 	int p[2], ret;
 
 	if (pipe2(p, O_CLOEXEC)) {
@@ -114,7 +133,7 @@ int spawn_start(const struct spawn *s, pid_t *pid, int *pidfd, char *err,
 	}
 	if (*pid == 0) {
 		close(p[0]);
-		spawn_child(s, p[1]);
+		spawn_child(s, cred, p[1]);
 	}
 	close(p[1]);
 	ret = spawn_report(p[0], *pid, s, err, errlen);
@@ -130,6 +149,36 @@ int spawn_start(const struct spawn *s, pid_t *pid, int *pidfd, char *err,
 		waitpid(*pid, NULL, 0);
 		return ret;
 	}
+	return 0;
+}
+
+int spawn_cred_of(const struct conf *conf, struct spawn_cred *c, bool *has,
+		  char *err, size_t errlen)
+{
+	const char *user = conf_get(conf, "user");
+	struct userid id;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	*has = false;
+	if (!user)
+		return 0;
+	ret = userid_resolve(&id, user, conf_get(conf, "group"), err, errlen);
+	if (ret)
+		return ret;
+	c->uid = id.uid;
+	c->gid = id.gid;
+	c->ngroups = 1;
+	c->groups[0] = id.gid;
+	if (id.has_name) {
+		c->ngroups = SPAWN_GROUPS_MAX;
+		if (getgrouplist(id.name, id.gid, c->groups, &c->ngroups) < 0) {
+			snprintf(err, errlen, "user %s: more than %d groups",
+				 id.name, SPAWN_GROUPS_MAX);
+			return -E2BIG;
+		}
+	}
+	*has = true;
 	return 0;
 }
 

@@ -12,7 +12,18 @@
 
 #include <sys/types.h>
 
+#include "../common/conf.h"
 #include "../common/types.h"
+
+#define SPAWN_GROUPS_MAX 64
+
+/* Who the child becomes before its exec (a guest's `user`). */
+struct spawn_cred {
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[SPAWN_GROUPS_MAX]; /* supplementary, looked up first */
+};
 
 struct spawn {
 	const char *const
@@ -23,12 +34,25 @@ struct spawn {
 };
 
 /*
+ * The ids of @conf's `user` and `group` (userid.h) with the user's
+ * supplementary groups, looked up here because the child may only make
+ * async-signal-safe calls. 0 with *@has (false without `user`), or
+ * -errno with one line in @err.
+ */
+int spawn_cred_of(const struct conf *conf, struct spawn_cred *c, bool *has,
+		  char *err, size_t errlen);
+
+/*
  * Start @s. Returns 0 with *@pid and *@pidfd (close-on-exec) set, or
  * -errno with @err saying which step failed (the exec itself included:
  * the child reports its errno before exiting).
  */
 int spawn_start(const struct spawn *s, pid_t *pid, int *pidfd, char *err,
 		size_t errlen);
+
+/* spawn_start() as @cred (NULL: vesseld's own ids). */
+int spawn_start_as(const struct spawn *s, const struct spawn_cred *cred,
+		   pid_t *pid, int *pidfd, char *err, size_t errlen);
 
 /* Send @sig through @pidfd; 0 or -errno (-ESRCH: it has exited). */
 int spawn_signal(int pidfd, int sig);

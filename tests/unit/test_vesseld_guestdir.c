@@ -5,8 +5,9 @@
  * run as (0700), given back to vesseld when the user goes away, and
  * refused when a symbolic link stands in its place; a guest file naming
  * an unknown user or group, or a group without a user, is a
- * configuration error that names the file and line. Ownership needs
- * root: those checks are skipped otherwise.
+ * configuration error that names the file and line; the quiesce hook
+ * vesseld runs in a killed vessel's place runs as that user. Ownership
+ * and ids need root: those checks are skipped otherwise.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../../src/vesseld/config.h"
 #include "../../src/vesseld/guestdir.h"
+#include "../../src/vesseld/spawn.h"
 
 #define NOBODY 65534u
 
@@ -183,14 +186,62 @@ static void test_config_checks(void **state)
 	config_guest_free(&g);
 }
 
+/*
+ * The quiesce hook vesseld runs for a killed vessel runs as the guest's
+ * user, as vessel's own would: ids, groups and no_new_privs from inside.
+ */
+static void test_hook_as_the_user(void **state)
+{
+	struct fx *f = *state;
+	const char *argv[] = {
+		"/bin/sh", "-c",
+		"id -u; id -G; grep NoNewPrivs /proc/self/status", NULL
+	};
+	char log[128], out[256] = "";
+	struct spawn s = { argv, f->top, log, NULL };
+	struct spawn_cred cred;
+	int pidfd, status;
+	bool has = true;
+	FILE *in;
+	pid_t pid;
+
+	guest_file(f, "kernel /k\n");
+	assert_int_equal(
+		spawn_cred_of(&f->conf, &cred, &has, f->err, sizeof(f->err)),
+		0);
+	assert_false(has);
+	guest_file(f, "kernel /k\nuser no-such-user-vessel\n");
+	assert_int_equal(
+		spawn_cred_of(&f->conf, &cred, &has, f->err, sizeof(f->err)),
+		-ENOENT);
+	if (geteuid())
+		skip();
+	guest_file(f, "kernel /k\nuser nobody\n");
+	assert_int_equal(
+		spawn_cred_of(&f->conf, &cred, &has, f->err, sizeof(f->err)),
+		0);
+	assert_true(has);
+	snprintf(log, sizeof(log), "%s/hook.log", f->top);
+	assert_int_equal(
+		spawn_start_as(&s, &cred, &pid, &pidfd, f->err, sizeof(f->err)),
+		0);
+	close(pidfd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	in = fopen(log, "re");
+	assert_non_null(in);
+	out[fread(out, 1, sizeof(out) - 1, in)] = '\0';
+	fclose(in);
+	assert_string_equal(out, "65534\n65534\nNoNewPrivs:\t1\n");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_made_for_the_user),
-		T(test_link_refused),
-		T(test_unknown_user),
-		T(test_config_checks),
+		T(test_made_for_the_user), T(test_link_refused),
+		T(test_unknown_user),	   T(test_config_checks),
+		T(test_hook_as_the_user),
 	};
 #undef T
 
