@@ -104,9 +104,18 @@ void wdt_kick(struct wdt *w, u64 timeout_ns, u64 stage_ns)
 	wdt_arm(w, now + stage_ns);
 }
 
+/*
+ * After an expiry the guest survives, the count starts again no sooner
+ * than this: a guest that set a zero timeout (ib700's index 15, an
+ * i6300esb preload of 0) would otherwise have the main loop's timer pass
+ * fire the watchdog without end, never returning to its fds or signals.
+ * Linux's drivers set stages of 0.5 s and more: none is changed.
+ */
+#define WDT_RESTART_MIN_NS 100000000ULL
+
 void wdt_restart(struct wdt *w, u64 stage_ns)
 {
-	wdt_arm(w, env_now_ns(w->env) + stage_ns);
+	wdt_arm(w, env_now_ns(w->env) + MAX(stage_ns, WDT_RESTART_MIN_NS));
 }
 
 void wdt_next_stage(struct wdt *w, u64 stage_ns)

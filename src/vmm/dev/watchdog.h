@@ -51,7 +51,8 @@ void wdt_start(struct wdt *w, u64 timeout_ns, u64 stage_ns);
 void wdt_kick(struct wdt *w, u64 timeout_ns, u64 stage_ns);
 /*
  * After an expiry the guest survived (nmi, none, poweroff, pause): count
- * down again from now, the last kick staying where it was.
+ * down again from now (for 0.1 s at least), the last kick staying where
+ * it was.
  */
 void wdt_restart(struct wdt *w, u64 stage_ns);
 /* Chain the next stage: it ends @stage_ns after the one that just did. */
