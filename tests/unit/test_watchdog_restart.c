@@ -3,8 +3,9 @@
  * A watchdog the guest set to a zero timeout, with an action it survives
  * (found by tests/fuzz/fuzz_devices.c): after each expiry the count
  * started again at once, so the main loop would fire it, log and report
- * it without end. Both models, each expiry fired by hand: the next
- * deadline must lie ahead.
+ * it without end; and the i6300ESB's free-running mode reloaded a stage
+ * of no time at the same instant without end. Each expiry fired by
+ * hand: the next deadline must lie ahead.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +27,8 @@ static u64 fire_once(struct dev_env *env)
 	struct dev_timer *t = env->timers;
 
 	assert_non_null(t);
-	assert_true(t->deadline_ns <= env->now_ns);
+	if (t->deadline_ns > env->now_ns)
+		env->now_ns = t->deadline_ns; /* the loop waits for it */
 	env->timers = t->next;
 	t->deadline_ns = 0;
 	t->fire(t->dev);
@@ -94,11 +96,45 @@ static void test_i6300esb_zero_preload(void **state)
 	fake_env_free(env);
 }
 
+/* Free-running mode, preloads 0: each stage must take some time. */
+static void test_i6300esb_free_running_zero(void **state)
+{
+	const char *opts[] = { "watchdog model=i6300esb,action=none", NULL };
+	struct dev_env *env = fake_env_new(1 << 20, opts);
+	struct pci_bus *bus;
+	u64 bar, start = 1000;
+	void *dev;
+	int i, reg;
+
+	(void)state;
+	env->now_ns = start;
+	assert_int_equal(pci_bus_create(env, &bus), 0);
+	env->pci = bus;
+	dev = fake_dev_create(env, &dev_i6300esb);
+	fake_cfg_write(env, 1, 0x04, 2, 0x2);
+	bar = fake_cfg_read(env, 1, 0x10, 4) & ~0xfULL;
+	for (reg = 0; reg <= 4; reg += 4) {
+		fake_write(env, BUS_MMIO, bar + 0xc, 2, 0x80);
+		fake_write(env, BUS_MMIO, bar + 0xc, 2, 0x86);
+		fake_write(env, BUS_MMIO, bar + reg, 4, 0);
+	}
+	fake_cfg_write(env, 1, 0x68, 1, 0x04 | 0x02); /* free, enable */
+	for (i = 0; i < 4; i++)
+		env->now_ns = fire_once(env);
+	assert_true(env->now_ns > start);
+	assert_int_equal(fake_env_count_events(env, "watchdog-expired"), 0);
+	dev_i6300esb.quiesce(dev, STOP_TERMINATED);
+	dev_i6300esb.destroy(dev);
+	pci_bus_destroy(bus);
+	fake_env_free(env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ib700_zero_timeout),
 		cmocka_unit_test(test_i6300esb_zero_preload),
+		cmocka_unit_test(test_i6300esb_free_running_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,7 +130,16 @@ static bool esb_stage_done(struct i6300esb *e)
 	/* Free-running mode only counts; watchdog mode drives the output. */
 	if (pci_dev_get_cfg(&e->pci, ESB_LOCK_REG, 1) & ESB_FUNC_FREE ||
 	    cfg & ESB_OUTPUT_DISABLE) {
-		esb_reload(e);
+		/*
+		 * Both preloads 0 would reload at this same instant without
+		 * end: count again after wdt_restart()'s least delay.
+		 */
+		if (esb_timeout_ns(e)) {
+			esb_reload(e);
+		} else {
+			e->stage = 1;
+			wdt_restart(&e->wdt, 0);
+		}
 		return false;
 	}
 	e->timed_out = true;
