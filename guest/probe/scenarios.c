@@ -10,6 +10,7 @@
 #include "blk.h"
 #include "bootinfo.h"
 #include "echo.h"
+#include "hostile.h"
 #include "lib.h"
 #include "madt.h"
 #include "mem.h"
@@ -229,6 +230,14 @@ BLK_SCENARIO(blk_zeroes)
 BLK_SCENARIO(blk_malformed)
 BLK_SCENARIO(blk_bench)
 
+/* The hostile-* scenarios (hostile.h): the same shape. */
+BLK_SCENARIO(hostile_pio)
+BLK_SCENARIO(hostile_mmio)
+BLK_SCENARIO(hostile_pci)
+BLK_SCENARIO(hostile_virtq)
+BLK_SCENARIO(hostile_doorbell)
+BLK_SCENARIO(hostile_bystander)
+
 static const struct scenario scenarios[] = {
 	{ "poweroff", sc_poweroff },
 	{ "reboot-acpi", sc_reboot_acpi },
@@ -255,6 +264,12 @@ static const struct scenario scenarios[] = {
 	{ "blk-zeroes", sc_blk_zeroes },
 	{ "blk-malformed", sc_blk_malformed },
 	{ "blk-bench", sc_blk_bench },
+	{ "hostile-pio", sc_hostile_pio },
+	{ "hostile-mmio", sc_hostile_mmio },
+	{ "hostile-pci", sc_hostile_pci },
+	{ "hostile-virtq", sc_hostile_virtq },
+	{ "hostile-doorbell", sc_hostile_doorbell },
+	{ "hostile-bystander", sc_hostile_bystander },
 };
 
 __noreturn void scenario_run(void)
