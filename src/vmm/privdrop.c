@@ -121,24 +121,25 @@ static int privdrop_bounding_clear(void)
 
 static int privdrop_switch(const struct userid *id)
 {
+	const char *what = "its groups";
 	int ret;
 
 	ret = id->has_name ? initgroups(id->name, id->gid) : setgroups(0, NULL);
-	if (ret) {
-		log_err_errno("user %s: cannot set its groups", id->name);
-		return -errno;
+	if (!ret) {
+		what = "its gid";
+		ret = setresgid(id->gid, id->gid, id->gid);
 	}
-	if (setresgid(id->gid, id->gid, id->gid)) {
-		log_err_errno("user %s: cannot set gid %u", id->name,
-			      (unsigned int)id->gid);
-		return -errno;
+	if (!ret) {
+		what = "its uid";
+		ret = setresuid(id->uid, id->uid, id->uid);
 	}
-	if (setresuid(id->uid, id->uid, id->uid)) {
-		log_err_errno("user %s: cannot set uid %u", id->name,
-			      (unsigned int)id->uid);
-		return -errno;
-	}
-	return 0;
+	if (!ret)
+		return 0;
+	ret = -errno;
+	log_err("user %s (uid %u, gid %u): cannot set %s: %s", id->name,
+		(unsigned int)id->uid, (unsigned int)id->gid, what,
+		strerror(-ret));
+	return ret;
 }
 
 /* --- proof --- */
