@@ -462,6 +462,37 @@ static void test_shmem(void **state)
 	unsetenv("VESSEL_SHM_DIR");
 }
 
+/* --- output files --- */
+
+/*
+ * A link planted where the serial log or the events file goes is never
+ * followed (docs/security.md): refused, and its target not created.
+ */
+static void test_planted_links(void **state)
+{
+	static const char *const opt[][2] = {
+		{ "--serial", "file:" },
+		{ "--events", "" },
+	};
+	char link[PATH_LEN], target[PATH_LEN], arg[PATH_LEN + 8];
+	struct stat st;
+	size_t i;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s", path_of("link-target"));
+	snprintf(link, sizeof(link), "%s", path_of("planted"));
+	assert_int_equal(symlink(target, link), 0);
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+		snprintf(arg, sizeof(arg), "%s%s", opt[i][1], link);
+		expect_refusal((const char *[]){ "--kernel", probe_path(),
+						 "--mem", "32M", opt[i][0], arg,
+						 NULL },
+			       64, "a symbolic link: refused");
+		assert_int_equal(lstat(target, &st), -1);
+	}
+	assert_int_equal(unlink(link), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_initrds),
 		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_shmem),
+		cmocka_unit_test(test_planted_links),
 	};
 
 	return cmocka_run_group_tests_name("badinput", tests, make_dir,

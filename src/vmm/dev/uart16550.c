@@ -451,12 +451,17 @@ static int uart_open_stdio(struct uart *u)
 
 static int uart_open_file(struct uart *u, const char *opt, const char *path)
 {
-	u->be.out_fd =
-		open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* As the events file: a link planted at the path is not followed. */
+	u->be.out_fd = open(
+		path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		0600);
 	if (u->be.out_fd < 0) {
 		int ret = -errno;
 
-		log_err_errno("serial %s: cannot open %s", opt, path);
+		if (ret == -ELOOP)
+			log_err("serial %s: a symbolic link: refused", opt);
+		else
+			log_err_errno("serial %s: cannot open %s", opt, path);
 		return ret;
 	}
 	return 0;
