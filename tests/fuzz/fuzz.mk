@@ -39,12 +39,14 @@ $(BUILD)/fuzz/libfuzz.a: $(FUZZ_LIB_OBJS)
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
 # A harness may #include the source it drives, for its static functions:
-# the library's copy of that module is then never pulled in.
+# the library's copy of that module is then never pulled in. cmocka: the
+# fake environment asserts with it.
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/libfuzz.a
 	$(call say,FUZZLD,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d \
-		-o $@ $< $(BUILD)/fuzz/libfuzz.a $(VMM_LDLIBS) $(LDLIBS)
+		-o $@ $< $(BUILD)/fuzz/libfuzz.a -lcmocka $(VMM_LDLIBS) \
+		$(LDLIBS)
 
 # make test replays every harness's seeds with gcc (tests/unit/
 # test_fuzz_corpus.c): each harness compiled once more, its entry point
