@@ -400,6 +400,18 @@ static void enumerate(struct hostile *h)
 	}
 }
 
+/* The end of the e820 RAM entry that holds the probe's image. */
+static u64 ram_end(void)
+{
+	u32 i;
+
+	for (i = 0; i < boot.nr_memmap; i++)
+		if (boot.memmap[i].type == 1 && boot.memmap[i].addr <= LOW_1M &&
+		    boot.memmap[i].addr + boot.memmap[i].size > LOW_1M)
+			return boot.memmap[i].addr + boot.memmap[i].size;
+	return 0;
+}
+
 void hostile_begin(struct hostile *h, const char *name,
 		   const struct acpi_info *ai, const struct madt_info *m,
 		   u64 def_ops, u64 scratch_len)
@@ -423,6 +435,7 @@ void hostile_begin(struct hostile *h, const char *name,
 			trap_triple_fault();
 		h->scratch_len = scratch_len;
 	}
+	h->ram_end = ram_end();
 	saved_apic_id = apic_id();
 	current = h;
 	cli();

@@ -43,6 +43,7 @@ struct hostile {
 	 */
 	bool all;
 	u64 scratch, scratch_len; /* RAM the devices may scribble on */
+	u64 ram_end; /* the end of the RAM entry the probe lies in */
 	u32 nr_funcs;
 	struct hostile_func func[HOSTILE_MAX_FUNCS];
 	u32 irqs, nmis; /* interrupts taken during the attack */

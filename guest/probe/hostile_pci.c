@@ -188,6 +188,7 @@ __noreturn void hostile_pci_run(const struct acpi_info *ai,
 
 /* virtio_pci_common_cfg offsets (virtio 1.2 4.1.4.3). */
 #define COMMON_DFSELECT 0
+#define COMMON_DF 4
 #define COMMON_GFSELECT 8
 #define COMMON_GF 12
 #define COMMON_MSIX 16
@@ -268,35 +269,154 @@ static void reset_device(const struct virtio_pci *vp)
 			break;
 }
 
-/* A queue set up almost right: what a buggy driver does. */
+/* Where the near-valid rings of plausible_setup() lie in the scratch. */
+#define RING_DESC 0x0000
+#define RING_AVAIL 0x4000
+#define RING_USED 0x5000
+#define RING_HDRS 0x6000
+#define RING_STATUS 0x7000
+#define RING_DATA 0x10000
+#define CHAINS_MAX 32
+#define VRING_DESC_F_NEXT 1
+#define VRING_DESC_F_WRITE 2
+#define VRING_DESC_F_INDIRECT 4
+
+static const u32 blk_types[] = { 0, 1, 4, 8, 11, 13, 0xffffffffu, 2 };
+
+/* A data buffer's address: across the end of RAM, giant, wild. */
+static void bad_data_buf(struct hostile *h, u64 *addr, u32 *len)
+{
+	switch (hostile_below(h, 3)) {
+	case 0: /* starts in RAM, ends past it */
+		*addr = h->ram_end - 1 - hostile_below(h, 0x10000);
+		*len = 0x10000 + (u32)hostile_below(h, 0x100000);
+		return;
+	case 1: /* giant */
+		*addr = h->scratch + RING_DATA;
+		*len = 0xfffff000u | (u32)hostile_below(h, 0x1000);
+		return;
+	default:
+		*addr = hostile_dma_addr(h);
+		*len = (u32)hostile_rand(h);
+	}
+}
+
+static void put_desc(u64 at, u64 addr, u32 len, u16 flags, u16 next)
+{
+	mmio_write64(at, addr);
+	mmio_write32(at + 8, len);
+	mmio_write16(at + 12, flags);
+	mmio_write16(at + 14, next);
+}
+
+/*
+ * Chain @i at descriptors 3i..3i+2: header, data, status. One in four
+ * is bent: a loop, garbage flags or next, a nested table, a buffer past
+ * RAM or of 4 GiB; the device may complete the chains before it.
+ */
+static void put_chain(struct hostile *h, u32 i, u16 size)
+{
+	u64 d = h->scratch + RING_DESC + 48ull * i, hdr, data;
+	u16 f = VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, n1, n2;
+	u32 len, type = blk_types[hostile_below(h, ARRAY_SIZE(blk_types))];
+
+	hdr = h->scratch + RING_HDRS + 16ull * i;
+	/* OUT, DISCARD, WRITE_ZEROES carry data the device reads. */
+	if (type == 1 || type == 11 || type == 13)
+		f = VRING_DESC_F_NEXT;
+	mmio_write32(hdr, type);
+	mmio_write32(hdr + 4, 0);
+	mmio_write64(hdr + 8, hostile_below(h, 4) ? hostile_below(h, 2048) :
+						    hostile_rand(h));
+	data = h->scratch + RING_DATA + hostile_below(h, 0x10000);
+	len = hostile_below(h, 8) ? 512 * (1 + (u32)hostile_below(h, 64)) :
+				    1 + (u32)hostile_below(h, 0x10000);
+	n1 = (u16)((3 * i + 1) % size);
+	n2 = (u16)((3 * i + 2) % size);
+	switch (hostile_below(h, 28)) {
+	case 0: /* a loop */
+		n2 = (u16)(3 * i % size);
+		break;
+	case 1:
+		f = (u16)hostile_rand(h);
+		break;
+	case 2:
+		f |= VRING_DESC_F_INDIRECT;
+		break;
+	case 3:
+		n1 = (u16)hostile_rand(h);
+		break;
+	case 4:
+	case 5:
+	case 6:
+		bad_data_buf(h, &data, &len);
+		break;
+	}
+	put_desc(d, hdr, 16, VRING_DESC_F_NEXT, n1);
+	put_desc(d + 16, data, len, f, n2);
+	put_desc(d + 32, h->scratch + RING_STATUS + i, 1, VRING_DESC_F_WRITE,
+		 0);
+}
+
+/* A 64-bit field as the spec wants it: two 32-bit halves, low first. */
+static void write64_split(u64 at, u64 v)
+{
+	mmio_write32(at, (u32)v);
+	mmio_write32(at + 4, (u32)(v >> 32));
+}
+
+/* A queue set up almost right, as a buggy driver would. */
 static void plausible_setup(struct virtq_state *s, const struct virtio_pci *vp)
 {
 	struct hostile *h = &s->h;
-	u64 c = vp->common;
+	u64 c = vp->common, avail = h->scratch + RING_AVAIL;
+	u16 max, size, chains, i;
 
 	reset_device(vp);
 	mmio_write8(c + COMMON_STATUS,
 		    VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	/* Mostly a subset of what is offered, so that FEATURES_OK holds. */
+	mmio_write32(c + COMMON_DFSELECT, 0);
 	mmio_write32(c + COMMON_GFSELECT, 0);
-	mmio_write32(c + COMMON_GF, (u32)hostile_rand(h));
+	mmio_write32(c + COMMON_GF,
+		     (u32)hostile_rand(h) &
+			     (hostile_below(h, 8) ? mmio_read32(c + COMMON_DF) :
+						    0xffffffffu));
 	mmio_write32(c + COMMON_GFSELECT, 1);
 	mmio_write32(c + COMMON_GF, 1); /* VERSION_1 */
 	mmio_write8(c + COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 					       VIRTIO_CONFIG_S_DRIVER |
 					       VIRTIO_CONFIG_S_FEATURES_OK);
-	mmio_write16(c + COMMON_Q_SELECT, (u16)hostile_below(h, 2));
-	mmio_write16(c + COMMON_Q_SIZE, garbage_u16(h));
-	write_addr(s, vp, COMMON_Q_DESCLO);
-	write_addr(s, vp, COMMON_Q_AVAILLO);
-	write_addr(s, vp, COMMON_Q_USEDLO);
-	if (hostile_below(h, 2))
+	mmio_write16(c + COMMON_Q_SELECT, 0);
+	max = mmio_read16(c + COMMON_Q_SIZE);
+	size = max && max <= 1024 ? max : 256;
+	if (!hostile_below(h, 4))
+		size = garbage_u16(h);
+	mmio_write16(c + COMMON_Q_SIZE, size);
+	if (!size || size > 1024)
+		size = 256;
+	chains = (u16)(size / 3 < CHAINS_MAX ? size / 3 : CHAINS_MAX);
+	for (i = 0; i < chains; i++)
+		put_chain(h, i, size);
+	mmio_write16(avail, 0);
+	for (i = 0; i < chains; i++)
+		mmio_write16(avail + 4 + 2ull * i, (u16)(3 * i));
+	mmio_write16(avail + 2, hostile_below(h, 8) ? chains : garbage_u16(h));
+	fill_qwords((void *)(h->scratch + RING_USED), 0, 0x1000 / 8);
+	write64_split(c + COMMON_Q_DESCLO, h->scratch + RING_DESC);
+	write64_split(c + COMMON_Q_AVAILLO, avail);
+	write64_split(c + COMMON_Q_USEDLO, h->scratch + RING_USED);
+	if (!hostile_below(h, 8))
+		write_addr(s, vp,
+			   COMMON_Q_DESCLO + 8 * (u32)hostile_below(h, 3));
+	if (hostile_below(h, 4))
 		mmio_write16(c + COMMON_Q_ENABLE, 1);
 	mmio_write8(c + COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 					       VIRTIO_CONFIG_S_DRIVER |
 					       VIRTIO_CONFIG_S_FEATURES_OK |
 					       VIRTIO_CONFIG_S_DRIVER_OK);
 	mmio_write16(c + COMMON_Q_ENABLE, 1);
-	garbage_rings(s);
+	mmio_write16(vp->notify, 0);
 }
 
 static void notify(struct hostile *h, const struct virtio_pci *vp)
@@ -316,7 +436,7 @@ static void virtq_op(struct virtq_state *s)
 	const struct virtio_pci *vp = &s->vp[hostile_below(h, s->n)];
 	u64 c = vp->common;
 
-	switch (hostile_below(h, 14)) {
+	switch (hostile_below(h, 16)) {
 	case 0:
 		reset_device(vp);
 		break;
@@ -368,7 +488,6 @@ static void virtq_op(struct virtq_state *s)
 		break;
 	default:
 		plausible_setup(s, vp);
-		notify(h, vp);
 	}
 }
 
