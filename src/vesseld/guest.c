@@ -20,6 +20,7 @@
 
 #include "../common/log.h"
 #include "daemon.h"
+#include "guestdir.h"
 #include "relay.h"
 #include "spawn.h"
 #include "vmcall.h"
@@ -121,6 +122,7 @@ int guest_init(struct guest *g, struct vd *vd, const struct config_guest *cfg)
 	    console_init(&g->con, g, g->dir))
 		return -ENAMETOOLONG;
 	console_serial_opt(&g->con, g->serial, sizeof(g->serial));
+	/* Made now; given to the guest's `user` before each start. */
 	if (mkdir(g->dir, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
@@ -240,6 +242,10 @@ static int guest_spawn(struct guest *g, const char *by)
 	pid_t pid;
 
 	guest_take_next_config(g);
+	/* Its vessel rewrites its state record there as its `user`. */
+	ret = guestdir_prepare(g->dir, &g->cfg->conf, err, sizeof(err));
+	if (ret)
+		return guest_start_failed(g, ret, err);
 	/* A guest's shutdown announcement comes to vesseld (relay.h). */
 	if (relay_vessel_hook(g, hook, sizeof(hook))) {
 		argv[12] = "--lifecycle-hook";

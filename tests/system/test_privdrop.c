@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../lib/vdrun.h"
 #include "../lib/vmrun.h"
 
 #define NOBODY 65534u
@@ -468,6 +469,38 @@ static void test_modes_under_umask_000(void **state)
 	check_modes(t, "root", 0);
 }
 
+/*
+ * Under vesseld: a guest file with `user nobody` runs its vessel as
+ * nobody in a directory vesseld gave nobody (0700), and the guest stops
+ * cleanly at vesseld's shutdown.
+ */
+static void test_vesseld_guest_user(void **state)
+{
+	char dir[VDRUN_PATH_LEN + 8], file[VDRUN_PATH_LEN + 32];
+	struct vdrun *d;
+	long long pid;
+	int i;
+
+	(void)test_state(state);
+	d = vdrun_new("pd", VDRUN_SHM_DIR);
+	assert_non_null(d);
+	vdrun_guest_file(d, "g1", "power-button", "user nobody\n");
+	vdrun_start(d, NULL);
+	i = vdrun_wait_event(d, "up", "g1", 1);
+	pid = evlog_int(&d->ev, i, "pid", -1);
+	vdrun_wait_console(d, "g1", "PROBE READY power-button");
+	assert_true(expect_threads((pid_t)pid, NOBODY, "65534") >= 2);
+	snprintf(dir, sizeof(dir), "%s/g1", d->run);
+	expect_owner_mode(dir, NOBODY, 0700);
+	snprintf(file, sizeof(file), "%s/state.json", dir);
+	expect_owner_mode(file, NOBODY, 0600);
+	assert_int_equal(vdrun_stop(d), 0);
+	i = vdrun_ev_nth(&d->ev, "exited", "g1", 1);
+	assert_true(i >= 0);
+	assert_int_equal(evlog_int(&d->ev, i, "code", -1), 0);
+	vdrun_delete(d);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -475,7 +508,7 @@ int main(void)
 		T(test_guest_runs_as_nobody),	  T(test_disk_as_nobody),
 		T(test_root_keeps_no_capability), T(test_unknown_user_or_group),
 		T(test_state_dir_not_writable),	  T(test_links_not_followed),
-		T(test_modes_under_umask_000),
+		T(test_modes_under_umask_000),	  T(test_vesseld_guest_user),
 	};
 #undef T
 
