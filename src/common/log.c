@@ -30,12 +30,22 @@ static const char *const level_names[] = {
 	[LOG_DBG] = "debug: ",
 };
 
+/* Error lines so far: a caller adds its own only where none was said. */
+static unsigned int log_errors;
+
+unsigned int log_error_count(void)
+{
+	return __atomic_load_n(&log_errors, __ATOMIC_RELAXED);
+}
+
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
 	int n;
 
+	if (level == LOG_ERR)
+		__atomic_add_fetch(&log_errors, 1, __ATOMIC_RELAXED);
 	if (level > log_level)
 		return;
 	n = snprintf(line, sizeof(line), "%s: %s", log_prefix,

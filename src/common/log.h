@@ -14,6 +14,8 @@ void log_init(const char *prog, const char *guest);
 /* Messages above @level are dropped (default LOG_INFO). */
 void log_set_level(enum log_level level);
 
+/* How many error lines were asked for (printed or not). */
+unsigned int log_error_count(void);
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

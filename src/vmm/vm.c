@@ -226,10 +226,14 @@ static int vm_devices(struct vm *vm)
 		vm->devs[i].type = __start_vessel_dev[i];
 	qsort(vm->devs, n, sizeof(*vm->devs), vm_dev_cmp);
 	for (i = 0; i < n; i++) {
+		unsigned int errors = log_error_count();
+
 		ret = vm->devs[i].type->create(&vm->env, &vm->devs[i].dev);
 		if (ret) {
-			log_err("device %s: %s", vm->devs[i].type->name,
-				strerror(-ret));
+			/* One line per error: most devices name the cause. */
+			if (log_error_count() == errors)
+				log_err("device %s: %s", vm->devs[i].type->name,
+					strerror(-ret));
 			vm->nr_devs = i;
 			return ret;
 		}

@@ -422,7 +422,10 @@ static void test_disks(void **state)
 	snprintf(arg2, sizeof(arg2), "%s,id=again", arg);
 	expect_refusal((const char *[]){ "--kernel", probe_path(), "--disk",
 					 arg, "--disk", arg2, NULL },
-		       64, "disk again:");
+		       64, "disk again: ");
+	expect_refusal((const char *[]){ "--kernel", probe_path(), "--disk",
+					 arg, "--disk", arg2, NULL },
+		       64, "or given twice");
 	/* 1000 bytes: one sector and a tail the guest does not see. */
 	snprintf(arg, sizeof(arg), "path=%s",
 		 write_file("odd.img", (char[1000]){ 0 }, 1000));

@@ -522,7 +522,7 @@ static void test_image_locked(void **state)
 	assert_int_equal(vmrun_init(&other), 0);
 	assert_int_equal(vmrun_start(&other, "poweroff", extra), 0);
 	assert_int_equal(vmproc_wait_exit(&other.p, READY_MS), 64);
-	assert_non_null(strstr(other.p.err, "in use by another process"));
+	assert_non_null(strstr(other.p.err, "is in use (locked)"));
 	vmrun_free(&other);
 	assert_int_equal(vmproc_kill(&r->p, SIGQUIT), 0);
 	assert_int_equal(vmrun_finish(r), 3);

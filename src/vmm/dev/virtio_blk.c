@@ -721,7 +721,7 @@ static int vblk_open(struct vblk_disk *d)
 	/* Two writers on one image corrupt it: refuse, as QEMU does. */
 	if (flock(d->fd, (d->lim.readonly ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
 		ret = -errno;
-		log_err("disk %s: %s is in use by another process (locked)",
+		log_err("disk %s: %s is in use (locked): by another process, or given twice",
 			d->id, d->path);
 		return ret;
 	}
