@@ -61,8 +61,11 @@ int vm_exitcode_of(enum stop_reason why)
 	}
 }
 
-/* Read a whole file; errors name the file. */
-static int vm_read_file(const char *what, const char *path, u8 **buf,
+/*
+ * Read a whole file of at most @limit bytes (it must fit in guest RAM, so
+ * a huge file is refused before it is read); errors name the file.
+ */
+static int vm_read_file(const char *what, const char *path, u64 limit, u8 **buf,
 			size_t *len)
 {
 	struct stat st;
@@ -80,6 +83,13 @@ static int vm_read_file(const char *what, const char *path, u8 **buf,
 		log_err("%s %s: not a regular file of at most 4 GiB", what,
 			path);
 		ret = -EINVAL;
+		goto out;
+	}
+	if ((u64)st.st_size > limit) {
+		log_err("%s %s: %llu bytes, more than the guest's RAM (%llu MiB)",
+			what, path, (unsigned long long)st.st_size,
+			(unsigned long long)(limit >> 20));
+		ret = -EFBIG;
 		goto out;
 	}
 	*len = st.st_size;
@@ -291,10 +301,11 @@ static int vm_boot(struct vm *vm, u64 rsdp)
 		log_err("no kernel given (--kernel PATH, or a 'kernel' line in a guest file)");
 		return -EINVAL;
 	}
-	ret = vm_read_file("kernel", in.kernel_path, &kernel, &in.kernel_size);
+	ret = vm_read_file("kernel", in.kernel_path, vm->ram_size, &kernel,
+			   &in.kernel_size);
 	if (!ret && in.initrd_path)
-		ret = vm_read_file("initrd", in.initrd_path, &initrd,
-				   &in.initrd_size);
+		ret = vm_read_file("initrd", in.initrd_path, vm->ram_size,
+				   &initrd, &in.initrd_size);
 	if (!ret) {
 		e820_build(vm->ram_size, &map);
 		in.kernel = kernel;

@@ -372,6 +372,12 @@ static void test_not_images(void **state)
 	assert_int_equal(ftruncate(fd, 5LL << 30), 0);
 	close(fd);
 	expect_kernel_refused(big, "of at most 4 GiB");
+	/* Bigger than the guest's 32 MiB: refused before it is read. */
+	assert_int_equal(truncate(big, 100LL << 20), 0);
+	expect_kernel_refused(big, "more than the guest's RAM (32 MiB)");
+	expect_refusal((const char *[]){ "--kernel", probe_path(), "--mem",
+					 "32M", "--initrd", big, NULL },
+		       64, "more than the guest's RAM (32 MiB)");
 	unlink(big);
 }
 
