@@ -467,6 +467,9 @@ static void vm_emit_started(struct vm *vm)
 		json_object_new_string(boot_format_name(vm->entry.format)));
 	json_object_object_add(f, "mem", json_object_new_int64(vm->ram_size));
 	json_object_object_add(f, "cpus", json_object_new_int(vm->ncpus));
+	/* Who the guest's vessel runs as, after any switch to `user`. */
+	json_object_object_add(f, "uid", json_object_new_int64(getuid()));
+	json_object_object_add(f, "gid", json_object_new_int64(getgid()));
 	events_emit(&vm->events, "started", f);
 }
 

@@ -265,7 +265,7 @@ static int ctl_status(const char *ctl)
 static void test_guest_runs_as_nobody(void **state)
 {
 	struct pd_test *t = test_state(state);
-	char disk[VMRUN_PATH_MAX + 16], text[1024], proc[64];
+	char disk[VMRUN_PATH_MAX + 16], text[1024], proc[64], events[8192];
 	const char *extra[] = { "--user",  "nobody",  "--control", t->r.ctl,
 				"--state", t->state,  "--disk",	   disk,
 				"--shmem", LIFECYCLE, NULL };
@@ -289,6 +289,9 @@ static void test_guest_runs_as_nobody(void **state)
 	assert_int_equal(ctl_status(t->r.ctl), 0);
 	assert_int_equal(vmproc_kill(&t->r.p, SIGTERM), 0);
 	assert_int_equal(vmrun_finish(&t->r), EXIT_POWEROFF);
+	/* The started event says who ran the guest. */
+	read_text(t->r.events, events, sizeof(events));
+	assert_non_null(strstr(events, "\"uid\":65534,\"gid\":65534"));
 	assert_non_null(strstr(t->r.p.out, "PROBE PASS lifecycle: ack after"));
 	assert_null(strstr(t->r.p.out, "PROBE FAIL"));
 	assert_non_null(strstr(t->r.p.err, "running as user nobody"));
