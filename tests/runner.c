@@ -4,6 +4,7 @@
  * through, and ends with the one summary line CI reads:
  * "N passed, N failed, N skipped". A program that crashes, times out or
  * fails without saying how many tests failed counts as one failure.
+ * An argument --setenv=NAME=VALUE sets NAME for the programs after it.
  */
 
 #include <signal.h>
@@ -101,8 +102,27 @@ int main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 1; i < argc; i++) {
 		struct tally t = { 0 };
-		int status = run_one(argv[i], timeout, &t);
-		bool ok = status == 0;
+		int status;
+		bool ok;
+
+		/*
+		 * --setenv=NAME=VALUE: for the programs after it, so that one
+		 * run (and one summary) can test two builds of vessel.
+		 */
+		if (!strncmp(argv[i], "--setenv=", 9)) {
+			char *eq = strchr(argv[i] + 9, '=');
+
+			if (!eq || eq == argv[i] + 9) {
+				fprintf(stderr, "runner: %s: not NAME=VALUE\n",
+					argv[i]);
+				return 2;
+			}
+			*eq = '\0';
+			setenv(argv[i] + 9, eq + 1, 1);
+			continue;
+		}
+		status = run_one(argv[i], timeout, &t);
+		ok = status == 0;
 
 		if (!ok && t.failed == 0) {
 			printf("runner: %s exited abnormally (status 0x%x)\n",
