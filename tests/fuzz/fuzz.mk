@@ -11,8 +11,10 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # clang, unlike gcc, warns of { NULL } table ends.
+# FUZZ_EXTRA: more flags, e.g. for a coverage build (docs/testing.md).
+FUZZ_EXTRA ?=
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -Wno-missing-field-initializers \
-	-g -O1 $(FUZZ_SAN)
+	-g -O1 $(FUZZ_SAN) $(FUZZ_EXTRA)
 # FUZZ_SKIP: sources to leave out (one that does not build yet).
 FUZZ_SKIP ?=
 FUZZ_LIB_SRCS := $(filter-out $(FUZZ_SKIP),$(LIB_SRCS) $(VESSELD_SRCS) \

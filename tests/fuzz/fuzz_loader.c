@@ -12,7 +12,7 @@
  * command line the zero page or start_info points at, intact.
  *
  * Input: u8 flags (1 initrd, 2 the caller's e820 map, 4 an RSDP, 8 RAM
- * not a whole number of MiB), u8 RAM size (16 MiB + n MiB, n < 112),
+ * not a whole number of MiB), u8 RAM size (16 MiB + n MiB, n < 32),
  * u16 command line length, u32 initrd length; the command line, the
  * initrd, then the kernel: the rest.
  */
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 	unsigned flags = fuzz_take(&in, 1);
-	u64 ram_size = 16 * MIB + fuzz_take(&in, 1) % 112 * MIB;
+	u64 ram_size = 16 * MIB + fuzz_take(&in, 1) % 32 * MIB;
 	size_t cmd_len = fuzz_take(&in, 2), initrd_len = fuzz_take(&in, 4);
 	struct boot_params_in bp = { .kernel_path = "vmlinuz",
 				     .initrd_path = "initrd.img" };
