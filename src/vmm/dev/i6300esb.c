@@ -131,10 +131,12 @@ static bool esb_stage_done(struct i6300esb *e)
 	if (pci_dev_get_cfg(&e->pci, ESB_LOCK_REG, 1) & ESB_FUNC_FREE ||
 	    cfg & ESB_OUTPUT_DISABLE) {
 		/*
-		 * Both preloads 0 would reload at this same instant without
-		 * end: count again after wdt_restart()'s least delay.
+		 * A period shorter than one pass of the main loop (both
+		 * preloads 0, or a tick or two at 1 MHz) would reload and
+		 * fire again before the pass returns, without end: count
+		 * again after wdt_restart()'s least delay instead.
 		 */
-		if (esb_timeout_ns(e)) {
+		if (esb_timeout_ns(e) >= WDT_RESTART_MIN_NS) {
 			esb_reload(e);
 		} else {
 			e->stage = 1;

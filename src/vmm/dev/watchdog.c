@@ -110,9 +110,8 @@ void wdt_kick(struct wdt *w, u64 timeout_ns, u64 stage_ns)
  * i6300esb preload of 0) would otherwise have the main loop's timer pass
  * fire the watchdog without end, never returning to its fds or signals.
  * Linux's drivers set stages of 0.5 s and more: none is changed.
+ * (WDT_RESTART_MIN_NS, watchdog.h.)
  */
-#define WDT_RESTART_MIN_NS 100000000ULL
-
 void wdt_restart(struct wdt *w, u64 stage_ns)
 {
 	wdt_arm(w, env_now_ns(w->env) + MAX(stage_ns, WDT_RESTART_MIN_NS));

@@ -51,10 +51,11 @@ void wdt_start(struct wdt *w, u64 timeout_ns, u64 stage_ns);
 void wdt_kick(struct wdt *w, u64 timeout_ns, u64 stage_ns);
 /*
  * After an expiry the guest survived (nmi, none, poweroff, pause): count
- * down again from now (for 0.1 s at least), the last kick staying where
- * it was.
+ * down again from now (for WDT_RESTART_MIN_NS at least), the last kick
+ * staying where it was.
  */
 void wdt_restart(struct wdt *w, u64 stage_ns);
+#define WDT_RESTART_MIN_NS 100000000ULL
 /* Chain the next stage: it ends @stage_ns after the one that just did. */
 void wdt_next_stage(struct wdt *w, u64 stage_ns);
 /* The guest stopped it (or vessel does, quiescing). */
