@@ -12,10 +12,12 @@
 #include "dmamem.h"
 #include "lib.h"
 #include "msix.h"
+#include "paging.h"
 #include "pci.h"
 #include "pic.h"
 #include "power.h"
 #include "print.h"
+#include "shm.h"
 #include "trap.h"
 #include "uart.h"
 #include "x86.h"
@@ -344,21 +346,33 @@ static void bar_size(u8 devfn, int i, struct hostile_bar *b)
 	b->size = mask && mask != 0xffffffffu ? size : 0;
 }
 
-/* Give an unassigned memory BAR an address in the 32-bit window. */
+/*
+ * Give an unassigned memory BAR an address: in the 32-bit window, or,
+ * a 64-bit one too big for it, in the window above RAM that vessel's
+ * DSDT opens (mapped, so that the attack reaches it).
+ */
 static void bar_assign(u8 devfn, int i, struct hostile_bar *b, u64 *next)
 {
 	u8 reg = (u8)(PCI_BASE_ADDRESS_0 + 4 * i);
 	u64 at = (*next + b->size - 1) & ~(b->size - 1);
 
-	if (b->io || b->addr || !b->size || at + b->size > BAR_FALLBACK_END)
+	b->reachable = b->addr && b->addr + b->size <= LOW_4G;
+	if (b->io || b->addr || !b->size)
 		return;
+	if (at + b->size > BAR_FALLBACK_END) {
+		at = (shm_window_fallback() + b->size - 1) & ~(b->size - 1);
+		if (!b->mem64 || !paging_map_device(at, b->size))
+			return;
+	} else {
+		*next = at + b->size;
+	}
 	pci_write(devfn, reg, 4,
 		  (u32)at | (pci_read(devfn, reg, 4) &
 			     ~PCI_BASE_ADDRESS_MEM_MASK));
 	if (b->mem64)
-		pci_write(devfn, (u8)(reg + 4), 4, 0);
+		pci_write(devfn, (u8)(reg + 4), 4, (u32)(at >> 32));
 	b->addr = at;
-	*next = at + b->size;
+	b->reachable = true;
 }
 
 static void enumerate(struct hostile *h)

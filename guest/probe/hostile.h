@@ -20,6 +20,7 @@
 struct hostile_bar {
 	u64 addr, size; /* where firmware or vessel left it; 0: none */
 	bool io, mem64;
+	bool reachable; /* identity-mapped: below 4 GiB, or mapped here */
 };
 
 struct hostile_func {

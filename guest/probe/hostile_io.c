@@ -176,8 +176,7 @@ static void collect_regions(struct mmio_state *s)
 		for (b = 0; b < HOSTILE_BARS; b++) {
 			const struct hostile_bar *bar = &s->h.func[i].bar[b];
 
-			if (bar->io || !bar->size || !bar->addr ||
-			    bar->addr + bar->size > (1ull << 32))
+			if (bar->io || !bar->size || !bar->reachable)
 				continue;
 			probe_info("hostile-mmio bar %02x.%u/%u 0x%llx+0x%llx",
 				   PCI_SLOT(s->h.func[i].devfn),
