@@ -2,8 +2,9 @@
 /*
  * libFuzzer: the control-socket protocol as a client speaks it, to
  * vessel's control socket (src/vmm/control.c, with fake ops) or to
- * vesseld's (src/vesseld/ctlsock.c, a daemon with no guests: what runs
- * without a live VM), both through the line reader and request parser of
+ * vesseld's (src/vesseld/ctlsock.c: a daemon with no guests, and one
+ * with a guest that is down and cannot start: what runs without a live
+ * VM), both through the line reader and request parser of
  * src/common/proto.c. A client is one end of a socket pair handed to the
  * server's own reading function as the event loop would: bytes in pieces,
  * half-closes, new connections. Every line that comes back must be one
@@ -13,7 +14,8 @@
  * that parses formats back to the same words, an error reply carries
  * any message intact.
  *
- * Input: u8 setup (bit 0: vesseld; bits 1-3: what the fake ops answer);
+ * Input: u8 setup (bit 0: vesseld; bits 1-3: what the fake ops answer;
+ * bit 4: the vesseld with a guest, web1, and a shutdown under way);
  * then records: u8 flags (1: half-close after, 2: a new connection
  * first), u8 length, that many bytes sent.
  */
@@ -92,8 +94,12 @@ struct fuzz_srv {
 	/* vessel */
 	struct loop loop;
 	struct control *c;
-	/* vesseld */
-	struct vd vd;
+	/*
+	 * vesseld: [0] no guests; [1] one guest, web1, and a shutdown under
+	 * way, so that nothing starts a vessel (which would need the loop
+	 * to reap it) while the commands that name a guest run.
+	 */
+	struct vd vd[2];
 	char dir[64];
 };
 
@@ -162,22 +168,72 @@ static const struct control_ops fake_ops = {
 	.unsubscribe = fake_unsubscribe,
 };
 
-/* Close both sockets (which removes their files) and the directory. */
+/* Close the sockets (which removes their files) and the directory. */
 static void fuzz_srv_fini(void)
 {
 	char path[128];
+	int i;
 
 	control_close(srv.c);
-	ctlsock_close(srv.vd.sock);
-	snprintf(path, sizeof(path), "%s/vesseld.events", srv.dir);
+	loop_free(&srv.loop);
+	for (i = 0; i < 2; i++) {
+		ctlsock_close(srv.vd[i].sock);
+		vd_free_guests(&srv.vd[i]);
+		dloop_free(&srv.vd[i].loop);
+		config_free(&srv.vd[i].cfg);
+		free((char *)srv.vd[i].run_dir);
+		snprintf(path, sizeof(path), "%s/%d/vesseld.events", srv.dir,
+			 i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/1/web1.conf", srv.dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/1/web1", srv.dir); /* its run dir */
+	rmdir(path);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%d", srv.dir, i);
+		rmdir(path);
+	}
 	rmdir(srv.dir);
 }
 
-/* Both servers listen once, in a private directory, for the process. */
+/* vesseld @i: its guest files, run directory and socket in DIR/@i. */
+static void fuzz_vd_init(int i)
+{
+	struct vd *vd = &srv.vd[i];
+	char dir[96], path[128], err[256];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/%d", srv.dir, i);
+	FUZZ_CHECK(!mkdir(dir, 0700));
+	if (i) {
+		snprintf(path, sizeof(path), "%s/web1.conf", dir);
+		f = fopen(path, "w");
+		FUZZ_CHECK(f &&
+			   fputs("kernel /nonexistent/vmlinuz\nautostart no\n",
+				 f) >= 0 &&
+			   !fclose(f));
+	}
+	vd->ev.fd = -1; /* no event file, no systemd */
+	vd->notify.fd = -1;
+	vd->sig_fd = -1;
+	vd->start_level = -1;
+	vd->run_dir = strdup(dir);
+	vd->vessel = "/nonexistent/vessel";
+	FUZZ_CHECK(vd->run_dir);
+	FUZZ_CHECK(!config_load(&vd->cfg, dir, err, sizeof(err)));
+	FUZZ_CHECK(vd->cfg.nr == i);
+	vd->config_dir = vd->cfg.dir;
+	FUZZ_CHECK(!dloop_init(&vd->loop));
+	FUZZ_CHECK(!vd_init_guests(vd));
+	snprintf(path, sizeof(path), "%s/vesseld.sock", dir);
+	FUZZ_CHECK(!ctlsock_open(&vd->sock, vd, path, CTLSOCK_NO_GROUP));
+}
+
+/* The servers listen once, in a private directory, for the process. */
 static void fuzz_srv_init(void)
 {
-	char path[128], err[256];
+	char path[128];
 
 	log_set_level(LOG_ERR);
 	snprintf(srv.dir, sizeof(srv.dir), "/tmp/fuzz-control-XXXXXX");
@@ -185,19 +241,8 @@ static void fuzz_srv_init(void)
 	FUZZ_CHECK(!loop_init(&srv.loop));
 	snprintf(path, sizeof(path), "%s/vessel.sock", srv.dir);
 	FUZZ_CHECK(!control_open(&srv.c, path, &srv.loop, &fake_ops, NULL));
-	/* vesseld: an empty guest directory, no event file, no systemd. */
-	srv.vd.ev.fd = -1;
-	srv.vd.notify.fd = -1;
-	srv.vd.sig_fd = -1;
-	srv.vd.start_level = -1;
-	srv.vd.run_dir = srv.dir;
-	srv.vd.vessel = "/nonexistent/vessel";
-	FUZZ_CHECK(!config_load(&srv.vd.cfg, srv.dir, err, sizeof(err)));
-	srv.vd.config_dir = srv.vd.cfg.dir;
-	FUZZ_CHECK(!dloop_init(&srv.vd.loop));
-	snprintf(path, sizeof(path), "%s/vesseld.sock", srv.dir);
-	FUZZ_CHECK(
-		!ctlsock_open(&srv.vd.sock, &srv.vd, path, CTLSOCK_NO_GROUP));
+	fuzz_vd_init(0);
+	fuzz_vd_init(1);
 	atexit(fuzz_srv_fini);
 }
 
@@ -217,6 +262,12 @@ static bool fuzz_vesseld(void)
 	return srv.setup & 1;
 }
 
+/* Setup bit 4: the vesseld with a guest. */
+static struct vd *fuzz_vd(void)
+{
+	return &srv.vd[(srv.setup >> 4) & 1];
+}
+
 static void fuzz_connect(struct fuzz_conn *k)
 {
 	int sv[2];
@@ -227,11 +278,11 @@ static void fuzz_connect(struct fuzz_conn *k)
 		int i;
 
 		for (i = 0; i < CTLSOCK_MAX_CLIENTS && !k->dcl; i++)
-			if (srv.vd.sock->client[i].w.fd < 0)
-				k->dcl = &srv.vd.sock->client[i];
+			if (fuzz_vd()->sock->client[i].w.fd < 0)
+				k->dcl = &fuzz_vd()->sock->client[i];
 		FUZZ_CHECK(k->dcl);
 		k->dcl->w.fd = sv[0];
-		FUZZ_CHECK(!dloop_watch(&srv.vd.loop, &k->dcl->w, EPOLLIN));
+		FUZZ_CHECK(!dloop_watch(&fuzz_vd()->loop, &k->dcl->w, EPOLLIN));
 		k->dcl->line.len = 0;
 		k->dcl->wait = WAIT_NONE;
 		k->dcl->g = NULL;
@@ -251,6 +302,14 @@ static bool fuzz_held(const struct fuzz_conn *k)
 	if (fuzz_vesseld())
 		return k->dcl->w.fd == k->server_fd;
 	return k->cl->fd == k->server_fd;
+}
+
+/* The console of vesseld's guest web1, when it holds @k's connection. */
+static struct console *fuzz_console(const struct fuzz_conn *k)
+{
+	struct guest *g = fuzz_vesseld() ? vd_guest(fuzz_vd(), "web1") : NULL;
+
+	return g && g->con.cw.fd == k->server_fd ? &g->con : NULL;
 }
 
 static bool fuzz_readable(int fd)
@@ -295,15 +354,31 @@ static void fuzz_wake(struct fuzz_conn *k)
 			break;
 	}
 	fuzz_read_replies(k);
-	/* Let go only after an answer, a too-long line or a silent close. */
+	/*
+	 * Let go only after an answer, a too-long line or a silent close;
+	 * or, answered, handed on to the guest's console.
+	 */
 	if (!fuzz_held(k))
-		FUZZ_CHECK(k->gone);
+		FUZZ_CHECK(k->gone || (fuzz_console(k) && k->replies == 1));
 }
 
 static void fuzz_hang_up(struct fuzz_conn *k)
 {
+	struct console *con;
+	int i;
+
 	if (k->fd < 0)
 		return;
+	con = fuzz_console(k);
+	if (con) {
+		/* The loop tells the console its client hung up. */
+		close(k->fd);
+		k->fd = -1;
+		for (i = 0; i < MAX_WAKEUPS && con->cw.fd >= 0; i++)
+			con->cw.ready(&con->cw, EPOLLIN | EPOLLHUP);
+		FUZZ_CHECK(con->cw.fd < 0);
+		return;
+	}
 	if (fuzz_held(k)) {
 		if (fuzz_vesseld())
 			ctlsock_drop(k->dcl);
@@ -316,9 +391,13 @@ static void fuzz_hang_up(struct fuzz_conn *k)
 
 static void fuzz_reset_servers(void)
 {
+	int i;
+
 	srv.acts = srv.subscribed = srv.unsubscribed = 0;
-	srv.vd.shut = (struct vd_shutdown){ 0 };
-	srv.vd.exit_code = 0;
+	for (i = 0; i < 2; i++) {
+		srv.vd[i].shut = (struct vd_shutdown){ .active = i == 1 };
+		srv.vd[i].exit_code = 0;
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
