@@ -468,8 +468,9 @@ void hostile_op(struct hostile *h)
 	h->ops++;
 	if (h->ops % h->every)
 		return;
-	/* The attack may have reprogrammed the UART. */
+	/* The attack may have reprogrammed the UART or left a line open. */
 	uart_init();
+	uart_write("\n", 1);
 	probe_info("%s ops=%llu irqs=%u nmis=%u", h->name, h->ops, h->irqs,
 		   h->nmis);
 }
@@ -551,6 +552,8 @@ void hostile_calm(struct hostile *h)
 	calm_lapic();
 	pic_disable();
 	uart_init();
+	/* Bytes the attack sent to COM1 may have left a line open. */
+	uart_write("\n", 1);
 	/* Whatever is still pending arrives on the hostile IDT, counted. */
 	for (i = 0; i < DRAIN_ROUNDS; i++)
 		hostile_take_irqs();
