@@ -48,6 +48,7 @@
  * then spend the run firing them.
  */
 #define MAX_FIRES 64
+#define KICK_WAIT_US 200
 
 extern const struct dev_type dev_acpi_pm, dev_uart16550, dev_rtc, dev_i8042,
 	dev_reset_cf9, dev_pvpanic, dev_i6300esb, dev_ib700, dev_lifecycle_peer,
@@ -102,6 +103,7 @@ struct fuzz_machine {
 	struct dev_env *env;
 	struct pci_bus *bus;
 	void *dev[NR_TYPES];
+	int kicks; /* env->ioeventfd_hits at the last poll */
 };
 
 static char fuzz_top[] = "/tmp/fuzz-devices-XXXXXX";
@@ -173,6 +175,10 @@ static struct fuzz_machine *fuzz_machine_new(unsigned m)
 	fm->env->pci = fm->bus;
 	for (i = 0; i < NR_TYPES; i++)
 		FUZZ_CHECK(!fuzz_types[i]->create(fm->env, &fm->dev[i]));
+	/* vm_run(): the devices start their threads. */
+	for (i = 0; i < NR_TYPES; i++)
+		if (fm->dev[i] && fuzz_types[i]->run)
+			FUZZ_CHECK(!fuzz_types[i]->run(fm->dev[i]));
 	return fm;
 }
 
@@ -329,6 +335,21 @@ static void fuzz_clock(struct dev_env *env, u64 ns)
 	}
 }
 
+/*
+ * The loop's turn: ready fds, fired irqfds. After a kick that went to an
+ * ioeventfd, the device's I/O thread gets a moment to take the requests
+ * first (it runs on its own, as beside a vCPU).
+ */
+static void fuzz_poll(struct fuzz_machine *fm)
+{
+	if (fm->env->ioeventfd_hits != fm->kicks) {
+		fm->kicks = fm->env->ioeventfd_hits;
+		usleep(KICK_WAIT_US);
+	}
+	fake_env_poll(fm->env);
+	fake_env_fire_irqfds(fm->env);
+}
+
 static void fuzz_check_env(const struct dev_env *env)
 {
 	int i;
@@ -389,8 +410,7 @@ static void fuzz_op(struct fuzz_machine *fm, unsigned kind, unsigned target,
 		fuzz_map_write(env, target, off, val);
 		break;
 	case OP_POLL:
-		fake_env_poll(env);
-		fake_env_fire_irqfds(env);
+		fuzz_poll(fm);
 		break;
 	}
 	fuzz_check_env(env);

@@ -382,7 +382,7 @@ static void virtio_drive(struct ops *o, u8 slot)
 	op(o, OP_CAP | W4 | WR, CAP(slot, CAP_COMMON), 0x00, 0);
 	op(o, OP_CAP | W4, CAP(slot, CAP_COMMON), 0x04, 0);
 	op(o, OP_CAP | W4 | WR, CAP(slot, CAP_COMMON), 0x08, 0);
-	op(o, OP_CAP | W4 | WR, CAP(slot, CAP_COMMON), 0x0c, 0x30006e54);
+	op(o, OP_CAP | W4 | WR, CAP(slot, CAP_COMMON), 0x0c, 0x30006a44);
 	op(o, OP_CAP | W4 | WR, CAP(slot, CAP_COMMON), 0x08, 1);
 	op(o, OP_CAP | W4 | WR, CAP(slot, CAP_COMMON), 0x0c, 1); /* VERSION_1 */
 	op(o, OP_CAP | WR, CAP(slot, CAP_COMMON), 0x14, 0x0b); /* FEATURES_OK */
