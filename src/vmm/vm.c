@@ -156,15 +156,38 @@ static void vm_pit_discard_lost_ticks(struct vm *vm)
 		log_warn_errno("KVM_REINJECT_CONTROL");
 }
 
+/*
+ * Inaccessible address space on each side of guest RAM: a device model
+ * that ran past a guest buffer faults at once instead of reading or
+ * writing vessel's own memory beside the mapping.
+ */
+#define RAM_GUARD (2ULL << 20)
+
+static u8 *vm_map_guarded(u64 size)
+{
+	u8 *area = mmap(NULL, size + 2 * RAM_GUARD, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	u8 *ram;
+
+	if (area == MAP_FAILED)
+		return NULL;
+	ram = mmap(area + RAM_GUARD, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+		   0);
+	if (ram == MAP_FAILED) {
+		munmap(area, size + 2 * RAM_GUARD);
+		return NULL;
+	}
+	return ram;
+}
+
 /* Guest RAM: one lazily backed mapping, one memory slot per region. */
 static int vm_ram(struct vm *vm)
 {
 	int i;
 
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
+	vm->ram = vm_map_guarded(vm->ram_size);
+	if (!vm->ram) {
 		log_err_errno("cannot map %llu MiB of guest RAM",
 			      (unsigned long long)(vm->ram_size >> 20));
 		return -ENOMEM;
@@ -610,7 +633,7 @@ void vm_destroy(struct vm *vm)
 	free(vm->cpuid);
 	kvmio_free(&vm->kio);
 	if (vm->ram)
-		munmap(vm->ram, vm->ram_size);
+		munmap(vm->ram - RAM_GUARD, vm->ram_size + 2 * RAM_GUARD);
 	if (vm->sig_fd >= 0)
 		close(vm->sig_fd);
 	if (vm->stop_efd >= 0)

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,49 @@ static void test_vesseld_records_seccomp(void **state)
 	vdrun_delete(t);
 }
 
+/*
+ * Guest RAM (@size bytes, read-write) in /proc/@pid/maps: true when the
+ * mappings right below and above it are inaccessible and 2 MiB at least.
+ */
+static bool ram_guarded(pid_t pid, unsigned long long size)
+{
+	unsigned long long lo[3] = { 0 }, hi[3] = { 0 }, a, b;
+	char path[64], line[512], perm[3][8] = { "", "", "" }, p[8];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f) &&
+	       sscanf(line, "%llx-%llx %7s", &a, &b, p) == 3) {
+		memmove(&lo[0], &lo[1], 2 * sizeof(lo[0]));
+		memmove(&hi[0], &hi[1], 2 * sizeof(hi[0]));
+		memmove(perm[0], perm[1], 2 * sizeof(perm[0]));
+		lo[2] = a, hi[2] = b;
+		snprintf(perm[2], sizeof(perm[2]), "%s", p);
+		/* The row after RAM is read before RAM is known to be found. */
+		found = hi[1] - lo[1] == size && !strcmp(perm[1], "rw-p");
+	}
+	fclose(f);
+	return found && !strcmp(perm[0], "---p") && hi[0] == lo[1] &&
+	       hi[0] - lo[0] >= 2 << 20 && !strcmp(perm[2], "---p") &&
+	       lo[2] == hi[1] && hi[2] - lo[2] >= 2 << 20;
+}
+
+/* A device model running past guest RAM faults instead of hitting ours. */
+static void test_guest_ram_guarded(void **state)
+{
+	struct vmrun *r = *state;
+	const char *extra[] = { "--mem", "50M", NULL };
+
+	assert_int_equal(vmrun_start(r, "power-button", extra), 0);
+	if (!vmproc_wait_output(&r->p, READY, VMRUN_WAIT_MS))
+		vmrun_dump(r);
+	assert_true(ram_guarded(r->p.pid, 50ULL << 20));
+	press_and_finish(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +339,8 @@ int main(void)
 						vmrun_setup, vmrun_teardown),
 		cmocka_unit_test_setup_teardown(test_off_warns, vmrun_setup,
 						vmrun_teardown),
+		cmocka_unit_test_setup_teardown(test_guest_ram_guarded,
+						vmrun_setup, vmrun_teardown),
 		cmocka_unit_test(test_vesseld_records_seccomp),
 	};
 
