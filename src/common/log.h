@@ -37,4 +37,22 @@ void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 			log_warn(__VA_ARGS__);                           \
 	} while (0)
 
+/*
+ * Guest-triggerable messages worth seeing more than once (a BAR the guest
+ * moves where nothing can be mapped): the first LOG_LIMIT of a call site,
+ * the last of them saying that the rest are not logged.
+ */
+#define LOG_LIMIT 16
+#define log_warn_limited(fmt, ...)                                       \
+	do {                                                             \
+		static unsigned int said_;                               \
+		unsigned int n_ =                                        \
+			__atomic_add_fetch(&said_, 1, __ATOMIC_RELAXED); \
+		if (n_ < LOG_LIMIT)                                      \
+			log_warn(fmt, __VA_ARGS__);                      \
+		else if (n_ == LOG_LIMIT)                                \
+			log_warn(fmt " (and no more such warnings)",     \
+				 __VA_ARGS__);                           \
+	} while (0)
+
 #endif

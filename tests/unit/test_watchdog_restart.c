@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../../src/vmm/dev/pci.h"
 #include "fake_env.h"
@@ -129,10 +130,44 @@ static void test_i6300esb_free_running_zero(void **state)
 	fake_env_free(env);
 }
 
+/*
+ * Expiring every 0.1 s for 4 s: the first 16 expiries are reported, then
+ * one a second that counts the ones between; not 40 lines and events.
+ */
+static void test_reports_bounded(void **state)
+{
+	const char *opts[] = { "watchdog model=ib700,action=none", NULL };
+	struct dev_env *env = fake_env_new(1 << 20, opts);
+	void *dev = fake_dev_create(env, &dev_ib700);
+	const struct fake_event *last;
+	int i, n;
+
+	(void)state;
+	env->now_ns = 1000;
+	fake_write(env, BUS_PIO, 0x443, 1, 15); /* wd_times[15]: 0 s */
+	for (i = 1; i <= 40; i++) {
+		fire_once(env);
+		if (i == 16)
+			assert_int_equal(
+				fake_env_count_events(env, "watchdog-expired"),
+				16);
+		env->now_ns = env->timers->deadline_ns;
+	}
+	n = fake_env_count_events(env, "watchdog-expired");
+	assert_in_range(n, 17, 19);
+	last = &env->events[env->nr_events - 1];
+	assert_string_equal(last->type, "watchdog-expired");
+	assert_non_null(strstr(last->fields, "unreported="));
+	dev_ib700.quiesce(dev, STOP_TERMINATED);
+	dev_ib700.destroy(dev);
+	fake_env_free(env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ib700_zero_timeout),
+		cmocka_unit_test(test_reports_bounded),
 		cmocka_unit_test(test_i6300esb_zero_preload),
 		cmocka_unit_test(test_i6300esb_free_running_zero),
 	};

@@ -21,6 +21,7 @@
 #include "../../common/conf.h"
 #include "../../common/lifecycle.h"
 #include "../../common/log.h"
+#include "../../common/ratelimit.h"
 #include "../../shm/shm.h"
 #include "../hookrun.h"
 #include "shmem.h"
@@ -40,7 +41,16 @@ struct lc_peer {
 	u32 seen_seq; /* the guest_seq last reported */
 	u32 host_seq; /* our last request's number */
 	u32 seen_ack; /* the guest_ack last reported */
+	struct ratelimit reports; /* of announcements (lc_report) */
 };
+
+/*
+ * A guest may announce in a loop: each is still acknowledged, but past
+ * the first LC_REPORT_BURST at most one a second is logged and becomes an
+ * event, which counts those in between ("unreported").
+ */
+#define LC_REPORT_BURST 16
+#define LC_REPORT_GAP_NS 1000000000ULL
 
 static void lc_store32(struct lc_peer *p, unsigned off, u32 v)
 {
@@ -54,15 +64,21 @@ static void lc_report(struct lc_peer *p, const struct lifecycle_hdr *h)
 {
 	const char *state = lifecycle_state_name(h->guest_state);
 	char num[16];
+	u64 held = 0;
 	struct env_field f[] = {
 		{ .key = "state", .str = state ? state : num },
 		{ .key = "seq", .num = h->guest_seq, .integer = true },
 		{ .key = "guest_time", .num = h->guest_time_ns / 1e9 },
+		{ .key = "unreported", .integer = true },
 	};
 
+	if (!ratelimit_pass(&p->reports, env_now_ns(p->env), LC_REPORT_BURST,
+			    LC_REPORT_GAP_NS, &held))
+		return;
+	f[3].num = held;
 	snprintf(num, sizeof(num), "%u", h->guest_state);
 	log_info("the guest announced: %s", f[0].str);
-	env_event_fields(p->env, "guest-announced", f, ARRAY_SIZE(f));
+	env_event_fields(p->env, "guest-announced", f, ARRAY_SIZE(f) - !held);
 }
 
 /* Acknowledge guest_seq @seq and ring the guest back. Lock held. */

@@ -286,8 +286,9 @@ static void ivshmem_bar_map(struct pci_dev *pd, int bar, u64 addr, bool mapped)
 	if (mapped) {
 		ret = env_map_ram(d->env, addr, shm_size(d->r), shm_data(d->r));
 		if (ret)
-			log_warn("ivshmem: cannot map the region at %#llx: %s",
-				 (unsigned long long)addr, strerror(-ret));
+			log_warn_limited(
+				"ivshmem: cannot map the region at %#llx: %s",
+				(unsigned long long)addr, strerror(-ret));
 		else
 			d->mapped_at = addr;
 	}

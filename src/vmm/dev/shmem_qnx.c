@@ -123,9 +123,10 @@ static void qnx_map(struct shmem_qnx *q, struct qnx_conn *c, int slot)
 		return;
 	ret = env_map_ram(q->env, gpa, c->pages * QNX_PAGE, shm_data(c->r));
 	if (ret) {
-		log_warn("shmem qnx: cannot map region '%s' at %#llx: %s",
-			 shm_name(c->r), (unsigned long long)gpa,
-			 strerror(-ret));
+		log_warn_limited(
+			"shmem qnx: cannot map region '%s' at %#llx: %s",
+			shm_name(c->r), (unsigned long long)gpa,
+			strerror(-ret));
 		return;
 	}
 	c->mapped = true;

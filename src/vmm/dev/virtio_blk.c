@@ -581,7 +581,7 @@ static int vblk_start(void *dev, u64 features)
 	ret = virtq_init(&d->vq, vblk_gpa, d, q->size, q->desc, q->driver,
 			 q->device, features);
 	if (ret) {
-		log_warn(
+		log_warn_limited(
 			"disk %s: the driver's queue is unusable (size %u, desc %#llx)",
 			d->id, q->size, (unsigned long long)q->desc);
 		return ret;

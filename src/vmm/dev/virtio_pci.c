@@ -437,7 +437,7 @@ static void vp_notify_fds(struct virtio_pci *vp, u64 addr, bool assign)
 					    i * VIRTIO_PCI_NOTIFY_MULT,
 				    2, false, 0, vp->q[i].kick_fd, assign);
 		if (ret && assign)
-			log_warn(
+			log_warn_limited(
 				"virtio: no ioeventfd for queue %d (%s): kicks take the slow path",
 				i, strerror(-ret));
 	}

@@ -165,8 +165,18 @@ void wdt_pause(struct wdt *w, bool paused)
 	wdt_arm(w, w->deadline_ns + held);
 }
 
+/*
+ * A guest that survives its watchdog's expiry (action none, nmi, pause,
+ * poweroff ignored) may let it expire every WDT_RESTART_MIN_NS: the first
+ * WDT_REPORT_BURST expiries are logged and reported, then at most one a
+ * second, which counts those in between ("unreported").
+ */
+#define WDT_REPORT_BURST 16
+#define WDT_REPORT_GAP_NS 1000000000ULL
+
 static void wdt_report(struct wdt *w, u64 now)
 {
+	u64 unreported = 0;
 	struct env_field f[] = {
 		{ .key = "model", .str = w->model },
 		{ .key = "action", .str = wdt_action_name(w->action) },
@@ -174,11 +184,20 @@ static void wdt_report(struct wdt *w, u64 now)
 		{ .key = "since_kick", .num = (now - w->kick_ns) / 1e9 },
 		{ .key = "late",
 		  .num = ((double)now - (double)w->deadline_ns) / 1e9 },
+		{ .key = "unreported", .num = unreported, .integer = true },
 	};
 
-	log_warn("watchdog %s expired %.3f s after the last kick: %s", w->model,
-		 (now - w->kick_ns) / 1e9, wdt_action_name(w->action));
-	env_event_fields(w->env, "watchdog-expired", f, ARRAY_SIZE(f));
+	if (!ratelimit_pass(&w->reports, now, WDT_REPORT_BURST,
+			    WDT_REPORT_GAP_NS, &unreported))
+		return;
+	f[ARRAY_SIZE(f) - 1].num = unreported;
+	log_warn("watchdog %s expired %.3f s after the last kick: %s%s",
+		 w->model, (now - w->kick_ns) / 1e9, wdt_action_name(w->action),
+		 w->reports.passed == WDT_REPORT_BURST ?
+			 " (from now on at most one report a second)" :
+			 "");
+	env_event_fields(w->env, "watchdog-expired", f,
+			 ARRAY_SIZE(f) - !unreported);
 }
 
 bool wdt_expire(struct wdt *w, u64 now)

@@ -11,6 +11,7 @@
  * except wdt_expire(), which acts on the VM and is called unlocked.
  */
 
+#include "../../common/ratelimit.h"
 #include "dev.h"
 
 enum wdt_action {
@@ -33,6 +34,7 @@ struct wdt {
 	u64 kick_ns; /* host time of the last kick (or start) */
 	u64 deadline_ns; /* of the armed stage; 0 when disarmed */
 	u64 paused_ns; /* when the VM paused; 0 when running */
+	struct ratelimit reports; /* of expiries (wdt_report) */
 };
 
 /*
