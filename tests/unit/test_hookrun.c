@@ -25,7 +25,8 @@
 struct fixture {
 	char dir[64];
 	char out[128];
-	char write_cmd[256]; /* writes its variables to out */
+	/* Writes its variables to out (ps pads the group id to a width). */
+	char write_cmd[256];
 	const char *sleep_cmd;
 };
 
@@ -42,7 +43,7 @@ static int setup(void **state)
 	snprintf(f->out, sizeof(f->out), "%s/out", f->dir);
 	snprintf(
 		f->write_cmd, sizeof(f->write_cmd),
-		"echo \"$VESSEL_NAME $VESSEL_PID $VESSEL_X $(ps -o pgid= $$)\" > %s",
+		"echo \"$VESSEL_NAME $VESSEL_PID $VESSEL_X $(ps -o pgid= $$ | tr -d ' ')\" > %s",
 		f->out);
 	f->sleep_cmd = "exec sleep 30";
 	cmds[0] = f->write_cmd;
