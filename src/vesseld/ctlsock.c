@@ -788,6 +788,15 @@ static int ctlsock_bind(struct ctlsock *s, const struct sockaddr_un *a)
 	struct stat st;
 	int ret = 0;
 
+	/*
+	 * vesseld's lock says no other daemon listens: a socket there is
+	 * stale. Anything else is not ours to remove.
+	 */
+	if (!lstat(a->sun_path, &st) && !S_ISSOCK(st.st_mode)) {
+		log_err("control socket %s: exists and is not a socket",
+			a->sun_path);
+		return -EEXIST;
+	}
 	if (unlink(a->sun_path) && errno != ENOENT)
 		return -errno;
 	old = umask(077);
@@ -830,6 +839,7 @@ int ctlsock_open(struct ctlsock **out, struct vd *vd, const char *path,
 		 gid_t group)
 {
 	struct ctlsock *s = calloc(1, sizeof(*s));
+	unsigned int errors;
 	int i, ret;
 
 	*out = NULL;
@@ -849,9 +859,11 @@ int ctlsock_open(struct ctlsock **out, struct vd *vd, const char *path,
 		cl->w.ready = ctlsock_on_client;
 		vmcall_init(&cl->call, &vd->loop);
 	}
+	errors = log_error_count();
 	ret = ctlsock_listen(s);
 	if (ret) {
-		log_err("control %s: %s", path, strerror(-ret));
+		if (log_error_count() == errors) /* else it said why */
+			log_err("control %s: %s", path, strerror(-ret));
 		ctlsock_close(s);
 		return ret;
 	}

@@ -411,6 +411,27 @@ static void expect_vesseld(struct vdrun *t, const char *const args[], int code,
 	vmproc_free(&p);
 }
 
+/* A regular file with known content at @path; still there, unchanged? */
+static void plant_file(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fputs("not a socket\n", f) >= 0, 1);
+	fclose(f);
+}
+
+static void expect_file_kept(const char *path)
+{
+	char line[32] = "";
+	FILE *f = fopen(path, "re");
+
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, "not a socket\n");
+}
+
 static void test_vesseld_args(void **state)
 {
 	struct vdrun *t = *state;
@@ -437,6 +458,13 @@ static void test_vesseld_args(void **state)
 		65, "/nonexistent/vg: No such file or directory");
 	expect_vesseld(t, (const char *[]){ "--config-dir", file, NULL }, 65,
 		       "Not a directory");
+	/* A file where its socket goes is not vesseld's to remove. */
+	assert_true(!mkdir(t->run, 0700) || errno == EEXIST);
+	plant_file(t->sock);
+	expect_vesseld(t, (const char *[]){ "--config-dir", t->conf, NULL }, 71,
+		       "vesseld.sock: exists and is not a socket");
+	expect_file_kept(t->sock);
+	unlink(t->sock);
 }
 
 /* --- vesselctl's command line --- */
