@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #define PROTO_BLANKS " \t"
@@ -304,4 +305,24 @@ void proto_reply_free(struct proto_reply *rep)
 {
 	json_object_put(rep->obj);
 	memset(rep, 0, sizeof(*rep));
+}
+
+static unsigned long long proto_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void proto_line_start(struct proto_line *ln)
+{
+	ln->len = 0;
+	ln->since_ns = proto_now_ns();
+}
+
+unsigned long long proto_line_idle_since(const struct proto_line *ln)
+{
+	return proto_now_ns() - ln->since_ns >= PROTO_IDLE_NS ? ln->since_ns :
+								0;
 }

@@ -45,7 +45,21 @@ int proto_parse_request(struct proto_request *req, const char *line, size_t len,
 struct proto_line {
 	size_t len; /* bytes in buf */
 	char buf[PROTO_REQUEST_MAX];
+	unsigned long long since_ns; /* CLOCK_MONOTONIC: the connection came */
 };
+
+/*
+ * A connection with no whole request PROTO_IDLE_NS after it came may lose
+ * its slot to a new one when every slot is taken: a client that connects
+ * and says nothing cannot lock the others out.
+ */
+#define PROTO_IDLE_NS 2000000000ULL
+
+/* A new connection on @ln's slot: nothing read yet, the clock started. */
+void proto_line_start(struct proto_line *ln);
+
+/* Since when @ln waits for its request, if longer than PROTO_IDLE_NS; else 0. */
+unsigned long long proto_line_idle_since(const struct proto_line *ln);
 
 /*
  * One non-blocking read from @fd into @ln, the server's side of one

@@ -742,11 +742,43 @@ static void ctlsock_refuse(int fd, const char *msg)
 	close(fd);
 }
 
+/*
+ * A free slot, else the one of the client that has waited longest, past
+ * PROTO_IDLE_NS, without a whole request: it is told and dropped.
+ */
+static struct ctlsock_client *ctlsock_slot(struct ctlsock *s)
+{
+	struct ctlsock_client *idlest = NULL;
+	unsigned long long since, oldest = 0;
+	int i;
+
+	for (i = 0; i < CTLSOCK_MAX_CLIENTS; i++) {
+		struct ctlsock_client *cl = &s->client[i];
+
+		if (cl->w.fd < 0)
+			return cl;
+		since = cl->wait != WAIT_NONE ?
+				0 :
+				proto_line_idle_since(&cl->line);
+		if (since && (!oldest || since < oldest)) {
+			oldest = since;
+			idlest = cl;
+		}
+	}
+	if (idlest) {
+		ctlsock_send(idlest,
+			     proto_reply_error("no request in time: the slot "
+					       "went to a new client"));
+		ctlsock_drop(idlest);
+	}
+	return idlest;
+}
+
 static void ctlsock_on_listen(struct dloop_watch *w, u32 events)
 {
 	struct ctlsock *s = container_of(w, struct ctlsock, w);
 	struct ctlsock_client *cl = NULL;
-	int i, fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	(void)events;
 	if (fd < 0) {
@@ -758,14 +790,13 @@ static void ctlsock_on_listen(struct dloop_watch *w, u32 events)
 		ctlsock_refuse(fd, "permission denied");
 		return;
 	}
-	for (i = 0; i < CTLSOCK_MAX_CLIENTS && !cl; i++)
-		if (s->client[i].w.fd < 0)
-			cl = &s->client[i];
+	cl = ctlsock_slot(s);
 	if (!cl) {
 		ctlsock_refuse(fd, "too many clients");
 		return;
 	}
 	cl->w.fd = fd;
+	proto_line_start(&cl->line);
 	if (dloop_watch(&s->vd->loop, &cl->w, EPOLLIN)) {
 		cl->w.fd = -1;
 		ctlsock_refuse(fd, "too many clients");

@@ -331,14 +331,34 @@ static void control_refuse(int fd, const char *msg)
 	close(fd);
 }
 
+/*
+ * A free slot, else the one of the client that has waited longest, past
+ * PROTO_IDLE_NS, without a whole request: it is told and dropped.
+ */
 static struct control_client *control_slot(struct control *c)
 {
+	struct control_client *idlest = NULL;
+	unsigned long long since, oldest = 0;
 	int i;
 
-	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
-		if (c->client[i].fd < 0)
-			return &c->client[i];
-	return NULL;
+	for (i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *cl = &c->client[i];
+
+		if (cl->fd < 0)
+			return cl;
+		since = cl->subscribed ? 0 : proto_line_idle_since(&cl->line);
+		if (since && (!oldest || since < oldest)) {
+			oldest = since;
+			idlest = cl;
+		}
+	}
+	if (idlest) {
+		control_send(idlest,
+			     proto_reply_error("no request in time: the slot "
+					       "went to a new client"));
+		control_drop(idlest);
+	}
+	return idlest;
 }
 
 static void control_on_listen(void *dev, int lfd)
@@ -362,7 +382,7 @@ static void control_on_listen(void *dev, int lfd)
 		return;
 	}
 	cl->fd = fd;
-	cl->line.len = 0;
+	proto_line_start(&cl->line);
 }
 
 /* --- the socket file --- */

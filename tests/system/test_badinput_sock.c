@@ -151,6 +151,23 @@ static void crowd(const char *sock, int fds[CLIENTS])
 }
 
 /*
+ * Silent clients hold every slot; past proto.h's PROTO_IDLE_NS (2 s) the
+ * one silent longest loses its slot to a new client, and is told.
+ */
+static void wait_past_idle(void)
+{
+	usleep(2200 * 1000);
+}
+
+static void expect_evicted(int fd)
+{
+	char line[512];
+
+	sock_reply(fd, line, sizeof(line));
+	assert_non_null(strstr(line, "no request in time"));
+}
+
+/*
  * 100 clients at once, each with a valid request: every one gets a reply,
  * an answer or "too many clients", and none is left hanging.
  */
@@ -231,6 +248,9 @@ static void test_vessel_socket(void **state)
 	expect_ctl(CTL_EXIT_REPLY, "too many clients",
 		   ctl(&c, "--vm", r->ctl, "status", NULL), &c);
 	assert_true(vmproc_alive_after(&r->p, 100));
+	wait_past_idle();
+	expect_ctl(0, NULL, ctl(&c, "--vm", r->ctl, "status", NULL), &c);
+	expect_evicted(fds[0]);
 	crowd_leave(fds);
 	expect_ctl(0, NULL, ctl(&c, "--vm", r->ctl, "status", NULL), &c);
 	/* The guest ran on all along and still takes a press. */
@@ -275,6 +295,9 @@ static void test_vesseld_socket(void **state)
 	crowd(t->sock, fds);
 	expect_ctl(CTL_EXIT_REPLY, "too many clients",
 		   ctl(&c, "--daemon", t->sock, "list", NULL), &c);
+	wait_past_idle();
+	expect_ctl(0, NULL, ctl(&c, "--daemon", t->sock, "list", NULL), &c);
+	expect_evicted(fds[0]);
 	crowd_leave(fds);
 	/* Names that are no guest's, too long to send, or not words. */
 	expect_ctl(CTL_EXIT_REPLY, "no guest '../g'",
