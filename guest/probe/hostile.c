@@ -73,21 +73,6 @@
 #define MODE_LOWEST 1
 #define MODE_NMI 4
 
-struct idt_gate {
-	u16 off_lo;
-	u16 sel;
-	u8 ist;
-	u8 type;
-	u16 off_mid;
-	u32 off_hi;
-	u32 reserved;
-} __packed;
-
-struct idt_ptr {
-	u16 limit;
-	u64 base;
-} __packed;
-
 static struct idt_gate hostile_idt[256] __aligned(16);
 static struct hostile *current;
 static u32 saved_apic_id;
@@ -296,13 +281,7 @@ static void idt_build(void)
 		hostile_idt[v] = old[v];
 	for (v = FIRST_IRQ_VECTOR; v < 256; v++) {
 		stub = (u64)hostile_stubs + (v - FIRST_IRQ_VECTOR) * STUB_SIZE;
-		hostile_idt[v] = (struct idt_gate){
-			.off_lo = (u16)stub,
-			.sel = SEL_CODE64,
-			.type = 0x8e,
-			.off_mid = (u16)(stub >> 16),
-			.off_hi = (u32)(stub >> 32),
-		};
+		hostile_idt[v] = idt_gate_intr(stub);
 	}
 }
 

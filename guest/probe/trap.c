@@ -7,22 +7,6 @@
 #include "print.h"
 #include "x86.h"
 
-/* 64-bit interrupt gate (SDM Vol. 3A 6.14.1). */
-struct idt_gate {
-	u16 off_lo;
-	u16 sel;
-	u8 ist;
-	u8 type;
-	u16 off_mid;
-	u32 off_hi;
-	u32 reserved;
-} __packed;
-
-struct idt_ptr {
-	u16 limit;
-	u64 base;
-} __packed;
-
 #define GATE_INTR 0x8e /* present, DPL 0, 64-bit interrupt gate */
 
 struct isr_entry {
@@ -41,17 +25,20 @@ static const char *const exc_names[32] = {
 	"#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
+struct idt_gate idt_gate_intr(u64 stub)
+{
+	return (struct idt_gate){
+		.off_lo = (u16)stub,
+		.sel = SEL_CODE64,
+		.type = GATE_INTR,
+		.off_mid = (u16)(stub >> 16),
+		.off_hi = (u32)(stub >> 32),
+	};
+}
+
 static void idt_set(u8 vector, u64 stub)
 {
-	struct idt_gate *g = &idt[vector];
-
-	g->off_lo = (u16)stub;
-	g->sel = SEL_CODE64;
-	g->ist = 0;
-	g->type = GATE_INTR;
-	g->off_mid = (u16)(stub >> 16);
-	g->off_hi = (u32)(stub >> 32);
-	g->reserved = 0;
+	idt[vector] = idt_gate_intr(stub);
 }
 
 void trap_load(void)

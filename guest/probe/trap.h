@@ -35,6 +35,25 @@ struct trap_frame {
 
 typedef void (*trap_handler)(u8 vector);
 
+/* 64-bit interrupt gate (SDM Vol. 3A 6.14.1). */
+struct idt_gate {
+	u16 off_lo;
+	u16 sel;
+	u8 ist;
+	u8 type;
+	u16 off_mid;
+	u32 off_hi;
+	u32 reserved;
+} __packed;
+
+struct idt_ptr {
+	u16 limit;
+	u64 base;
+} __packed;
+
+/* An interrupt gate (present, DPL 0) to @stub in the kernel code segment. */
+struct idt_gate idt_gate_intr(u64 stub);
+
 /* Build the IDT (every stub of isr.S) and load it on this CPU. */
 void trap_init(void);
 /* Load the already built IDT on an AP. */
