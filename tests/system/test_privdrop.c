@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../lib/procstatus.h"
 #include "../lib/vdrun.h"
 #include "../lib/vmrun.h"
 
@@ -159,35 +160,11 @@ static void expect_line(struct vmrun *r, const char *line)
 	}
 }
 
-/* "Name:\t..." of a /proc status file, tabs and the end trimmed. */
-static bool status_field(const char *file, const char *name, char *out,
-			 size_t size)
-{
-	FILE *f = fopen(file, "re");
-	size_t n = strlen(name), len;
-	char line[256];
-	bool found = false;
-
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, name, n) || line[n] != ':')
-			continue;
-		snprintf(out, size, "%s",
-			 line + n + 1 + strspn(line + n + 1, "\t"));
-		len = strlen(out);
-		while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
-			out[--len] = '\0';
-		found = true;
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void expect_field(const char *file, const char *name, const char *want)
 {
 	char v[128];
 
-	if (!status_field(file, name, v, sizeof(v)))
+	if (!proc_status_field(file, name, v, sizeof(v)))
 		fail_msg("%s: no %s", file, name);
 	if (strcmp(v, want))
 		fail_msg("%s: %s is \"%s\", expected \"%s\"", file, name, v,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../lib/procstatus.h"
 #include "../lib/vdrun.h"
 #include "../lib/vmrun.h"
 
@@ -63,25 +64,6 @@ static void shim_off(void)
 	unsetenv(SHIM_AFTER);
 }
 
-/* A field of /proc/PID/task/TID/status, or "". */
-static void task_field(const char *task, const char *key, char *out,
-		       size_t size)
-{
-	char line[256];
-	FILE *f = fopen(task, "r");
-
-	out[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key))) {
-			snprintf(out, size, "%s", line + strlen(key));
-			out[strcspn(out, "\n")] = '\0';
-			break;
-		}
-	fclose(f);
-}
-
 /*
  * Every thread of @pid: its Seccomp mode must be @mode (2: filter, 0:
  * none). Returns how many threads have a name starting with @prefix.
@@ -101,9 +83,9 @@ static int check_threads(pid_t pid, const char *mode, const char *prefix)
 			continue;
 		snprintf(path, sizeof(path), "%.63s/%.255s/status", dir,
 			 de->d_name);
-		task_field(path, "Name:\t", name, sizeof(name));
-		task_field(path, "Seccomp:\t", seccomp, sizeof(seccomp));
-		task_field(path, "NoNewPrivs:\t", nnp, sizeof(nnp));
+		proc_status_field(path, "Name", name, sizeof(name));
+		proc_status_field(path, "Seccomp", seccomp, sizeof(seccomp));
+		proc_status_field(path, "NoNewPrivs", nnp, sizeof(nnp));
 		print_message("thread %s %s: Seccomp %s, NoNewPrivs %s\n",
 			      de->d_name, name, seccomp, nnp);
 		if (!name[0])

@@ -28,6 +28,7 @@
 #include "../../src/common/userid.h"
 #include "../../src/vmm/privdrop.h"
 #include "../../src/vmm/vm.h"
+#include "../lib/procstatus.h"
 
 #define NOBODY 65534u
 /* An id no Debian system hands out (below nobody, above the user range). */
@@ -153,24 +154,7 @@ static void test_plan(void **state)
 /* "Name:\tvalue" of /proc/self/status, as text. */
 static bool status_field(const char *name, char *out, size_t size)
 {
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	size_t n = strlen(name), len;
-	bool found = false;
-
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, name, n) || line[n] != ':')
-			continue;
-		snprintf(out, size, "%s",
-			 line + n + 1 + strspn(line + n + 1, "\t "));
-		len = strlen(out);
-		while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
-			out[--len] = '\0';
-		found = true;
-	}
-	if (f)
-		fclose(f);
-	return found;
+	return proc_status_field("/proc/self/status", name, out, size);
 }
 
 /* Child exit codes: which check failed. */
