@@ -186,6 +186,9 @@ test-system: $(SYSTEM_BINS) $(BUILD)/vessel $(BUILD)/vesselctl \
 		$(BUILD)/tests/runner $(SYSTEM_BINS)
 
 include tests/fuzz/fuzz.mk
+# Man pages from scdoc sources, make install/uninstall, Debian packages.
+-include docs/man/man.mk
+-include dist/install.mk
 
 # Every header compiles on its own [jailhouse scripts/header_check].
 check-headers:
