@@ -28,6 +28,7 @@
 #include "console.h"
 #include "ctlsock.h"
 #include "daemon.h"
+#include "progpath.h"
 
 #ifndef VESSEL_VERSION
 #define VESSEL_VERSION "0.1"
@@ -56,7 +57,8 @@ static void vd_usage(FILE *f)
 		"  --run-dir DIR     sockets, events, console logs (default "
 		"%s)\n"
 		"  --vessel PATH     the vessel program (default: beside "
-		"vesseld, else from PATH)\n"
+		"vesseld or in ../bin,\n"
+		"                    else from PATH)\n"
 		"  --foreground      do not detach; log to stderr\n"
 		"  --console-log-size SIZE  rotate a guest's console.log at "
 		"SIZE (default 1M)\n"
@@ -182,23 +184,12 @@ static int vd_parse_opts(struct vd_opts *o, int argc, char **argv)
 	return -1;
 }
 
-/* vessel beside vesseld's own executable, else a name for PATH. */
+/* vessel beside vesseld, or in its prefix's bin; else from PATH. */
 static const char *vd_default_vessel(void)
 {
 	static char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 8);
-	char *slash;
 
-	if (n > 0) {
-		path[n] = '\0';
-		slash = strrchr(path, '/');
-		if (slash) {
-			strcpy(slash + 1, "vessel");
-			if (!access(path, X_OK))
-				return path;
-		}
-	}
-	return "vessel";
+	return progpath_find("vessel", path, sizeof(path));
 }
 
 /* --- the run directory --- */

@@ -21,6 +21,7 @@
 #include "../common/log.h"
 #include "../common/proto.h"
 #include "daemon.h"
+#include "progpath.h"
 #include "spawn.h"
 #include "vmcall.h"
 
@@ -286,23 +287,12 @@ static bool relay_has_lifecycle(const struct conf *c)
 	return false;
 }
 
-/* vesselctl beside vesseld, as vessel is found; else from PATH. */
+/* vesselctl found as vessel is (progpath.h). */
 static const char *relay_vesselctl(void)
 {
 	static char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
-	char *slash;
 
-	if (n > 0) {
-		path[n] = '\0';
-		slash = strrchr(path, '/');
-		if (slash) {
-			strcpy(slash + 1, "vesselctl");
-			if (!access(path, X_OK))
-				return path;
-		}
-	}
-	return "vesselctl";
+	return progpath_find("vesselctl", path, sizeof(path));
 }
 
 bool relay_vessel_hook(const struct guest *g, char *buf, size_t len)
