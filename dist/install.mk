@@ -41,6 +41,7 @@ VESSEL_GUESTS := $(VESSEL_CONF)/guests
 # mkinitramfs calls moddeps beside itself, rootfs/ files are copied as is).
 GUEST_LINUX_FILES := $(patsubst guest/linux/%,%,$(shell \
 	find guest/linux -type f 2>/dev/null | LC_ALL=C sort))
+GUEST_LINUX_DIRS := $(sort $(patsubst %/,%,$(dir $(GUEST_LINUX_FILES))))
 
 INSTALL_MAN_PAGES := $(if $(MAN_PAGES),$(MAN_PAGES))
 BASH_COMPLETIONS := $(wildcard dist/bash-completion/*)
@@ -81,9 +82,11 @@ install: $(INSTALL_DEPS)
 	$(Q)$(INSTALL) -m 0755 $(BUILD)/vesseld $(DESTDIR)$(SBINDIR)/
 	$(Q)$(INSTALL) -m 0755 $(VG) $(DESTDIR)$(VESSEL_LIBEXEC)/
 	$(Q)$(INSTALL) -m 0644 $(PROBE) $(DESTDIR)$(VESSEL_DATA)/probe.elf
+	$(Q)$(INSTALL) -d -m 0755 \
+		$(addprefix $(DESTDIR)$(VESSEL_GUEST_LINUX)/,$(GUEST_LINUX_DIRS))
 	$(Q)for f in $(GUEST_LINUX_FILES); do \
 		mode=0644; [ ! -x guest/linux/$$f ] || mode=0755; \
-		$(INSTALL) -D -m $$mode guest/linux/$$f \
+		$(INSTALL) -m $$mode guest/linux/$$f \
 			$(DESTDIR)$(VESSEL_GUEST_LINUX)/$$f || exit; \
 	done
 	$(Q)$(INSTALL) -m 0644 $(BUILD)/libvessel.a $(DESTDIR)$(LIBDIR)/
