@@ -4,7 +4,8 @@
  * the build tree the test was built in (no rebuild): `make install
  * DESTDIR=tmp PREFIX=/usr` puts exactly the expected files, with their
  * modes; the installed vessel boots the installed probe guest to its
- * poweroff; the installed vesseld, with an empty PATH and no --vessel,
+ * poweroff; a program builds against the installed libvessel by its
+ * vessel.pc; the installed vesseld, with an empty PATH and no --vessel,
  * finds the installed vessel and runs a guest; `make uninstall` leaves no
  * file behind but a guest file of the operator's; the default prefix
  * (/usr/local) keeps its configuration under /usr/local/etc.
@@ -330,6 +331,42 @@ static void test_install_paths_inside(void **state)
 	free(s);
 }
 
+/*
+ * A host program built against the installed library alone, by what
+ * pkg-config says of the installed vessel.pc (the sysroot is DESTDIR),
+ * links the region code (and what it needs) and runs.
+ */
+static void test_installed_library_builds(void **state)
+{
+	static const char program[] =
+		"#include <shm.h>\n"
+		"#include <stdint.h>\n"
+		"int main(void)\n"
+		"{\n"
+		"\tvolatile uintptr_t open = (uintptr_t)&shm_open_region;\n"
+		"\n"
+		"\treturn !open || shm_name_check(\"lifecycle\") ||\n"
+		"\t       !shm_name_check(\"a/b\");\n"
+		"}\n";
+	struct install_test *t = *state;
+	char src[PATH_MAX], cmd[4 * PATH_MAX];
+	FILE *f;
+
+	path_in(t, src, sizeof(src), "host.c");
+	f = fopen(src, "w");
+	assert_non_null(f);
+	fputs(program, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && export PKG_CONFIG_SYSROOT_DIR=\"$PWD\" "
+		 "PKG_CONFIG_LIBDIR=\"$PWD/usr/lib/pkgconfig\" && "
+		 "cc -std=c17 -Wall -Wextra -Werror -o host host.c "
+		 "$(pkg-config --cflags --libs vessel) && ./host && "
+		 "rm host host.c",
+		 t->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* The installed vessel, on the installed probe guest, to its poweroff. */
 static void test_installed_vessel_boots(void **state)
 {
@@ -457,10 +494,11 @@ static void test_local_prefix_keeps_guest_files(void **state)
 
 int main(void)
 {
-	/* In order: the first installs what the next three use. */
+	/* In order: the first installs what the next four use. */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_install_file_list),
 		cmocka_unit_test(test_install_paths_inside),
+		cmocka_unit_test(test_installed_library_builds),
 		cmocka_unit_test(test_installed_vessel_boots),
 		cmocka_unit_test(test_installed_vesseld_finds_vessel),
 		cmocka_unit_test(test_uninstall_leaves_nothing),
