@@ -450,6 +450,48 @@ static void test_signals(void **state)
 	}
 }
 
+/*
+ * README.md's tables (run from the source tree, as make test does): its
+ * exit codes and names are exitcode_table's, and its signal table names
+ * every signal of vessel.1's SIGNALS.
+ */
+static void test_readme_tables(void **state)
+{
+	static char readme[TEXT_MAX], roff[TEXT_MAX];
+	struct words codes = { 0 }, table = { 0 }, sigs = { 0 }, page = { 0 };
+	const struct exitcode_info *e;
+	char w[WORD_MAX], name[32], path[PATH_MAX];
+	const char *p, *b;
+	size_t len;
+	int code;
+
+	(void)state;
+	read_text("README.md", readme);
+	for (e = exitcode_table; e->name; e++) {
+		snprintf(w, sizeof(w), "%d %s", e->code, e->name);
+		words_add(&table, w, strlen(w));
+	}
+	for (p = readme; (p = strstr(p, "\n| ")); p++) {
+		if (sscanf(p, "\n| %d | %31[a-z-] |", &code, name) == 2) {
+			snprintf(w, sizeof(w), "%d %s", code, name);
+			words_add(&codes, w, strlen(w));
+		} else if (!strncmp(p, "\n| SIG", 6)) {
+			for (b = p + 3; !strncmp(b, "SIG", 3);) {
+				len = strspn(b, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+				words_add(&sigs, b, len);
+				b += len + strspn(b + len, ", ");
+			}
+		}
+	}
+	words_equal(&codes, &table, "README.md exit codes", "exitcode_table");
+	page_path("vessel.1", path, sizeof(path));
+	read_text(path, roff);
+	p = section(roff, "SIGNALS", &len);
+	for (b = p; (b = strstr(b, "\\fBSIG")) && b < p + len; b += 3)
+		words_add(&page, b + 3, strcspn(b + 3, "\\"));
+	assert_true(words_within(&page, &sigs, "README.md's signals lack"));
+}
+
 static bool have_tool(const char *tool)
 {
 	char cmd[128];
@@ -503,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_conf_keys),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_readme_tables),
 		cmocka_unit_test(test_render),
 	};
 
