@@ -13,7 +13,6 @@
  * from a real vesseld running a real vessel; nothing, quietly, where no
  * vesseld listens.
  */
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -41,7 +40,9 @@
 
 /*
  * $1 script, $2 function, $3 the command line up to the cursor. Prints
- * COMPREPLY a line each, then "#nospace" if the function asked for it.
+ * COMPREPLY a line each, then "#nospace" and "#filenames" if the function
+ * asked for them (readline: no blank after the word; quote it as a file
+ * name and append '/' to a directory).
  */
 static const char harness[] =
 	"set -e\n"
@@ -50,7 +51,7 @@ static const char harness[] =
 	"set +e\n"
 	/* compopt acts on the completion readline has in progress; outside
 	 * one it fails, so what the function asks for is recorded instead. */
-	"compopt() { COMPOPT+=\" $*\"; }\n"
+	"compopt() { local IFS=' '; COMPOPT+=\" $*\"; }\n"
 	"COMPOPT='' func=$2 COMP_LINE=$3 COMP_POINT=${#3}\n"
 	/* readline's split: at blanks, and a run of COMP_WORDBREAKS
 	 * characters (such as '=', ':') is a word of its own */
@@ -71,6 +72,7 @@ static const char harness[] =
 	"\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
 	"((${#COMPREPLY[@]})) && printf '%s\\n' \"${COMPREPLY[@]}\"\n"
 	"[[ $COMPOPT == *'-o nospace'* ]] && echo '#nospace'\n"
+	"[[ $COMPOPT == *'-o filenames'* ]] && echo '#filenames'\n"
 	"exit 0\n";
 
 struct compl_test {
@@ -84,7 +86,7 @@ struct compl_test {
 struct offers {
 	char *w[OFFER_MAX];
 	int n;
-	bool nospace;
+	bool nospace, filenames;
 };
 
 static const char *script_dir(void)
@@ -198,8 +200,8 @@ static void complete(const char *cmd, const char *line, struct offers *o)
 	assert_int_equal(p.err_len, 0);
 	for (tok = strtok_r(p.out, "\n", &save); tok;
 	     tok = strtok_r(NULL, "\n", &save)) {
-		if (!strcmp(tok, "#nospace")) {
-			o->nospace = true;
+		if (!strcmp(tok, "#nospace") || !strcmp(tok, "#filenames")) {
+			*(tok[1] == 'n' ? &o->nospace : &o->filenames) = true;
 			continue;
 		}
 		assert_true(o->n < OFFER_MAX);
@@ -230,7 +232,8 @@ static void offers_print(const char *line, const struct offers *o,
 }
 
 /* @line completes to exactly the blank-separated words of @want. */
-static void expect_offers(const char *cmd, const char *line, const char *want)
+static void expect_flagged_offers(const char *cmd, const char *line,
+				  const char *want, bool filenames)
 {
 	char copy[LINE_MAX_LEN * 4], *save, *tok;
 	struct offers o;
@@ -242,11 +245,23 @@ static void expect_offers(const char *cmd, const char *line, const char *want)
 	for (tok = strtok_r(copy, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save), n++)
 		ok = ok && offers_have(&o, tok);
-	ok = ok && n == o.n;
+	ok = ok && n == o.n && o.filenames == filenames;
 	if (!ok)
 		offers_print(line, &o, want);
 	offers_free(&o);
 	assert_true(ok);
+}
+
+static void expect_offers(const char *cmd, const char *line, const char *want)
+{
+	expect_flagged_offers(cmd, line, want, false);
+}
+
+/* File names: readline is to quote them and mark the directories. */
+static void expect_file_offers(const char *cmd, const char *line,
+			       const char *want)
+{
+	expect_flagged_offers(cmd, line, want, true);
 }
 
 static void expect_loads(const char *cmd)
@@ -420,8 +435,8 @@ static void test_vessel_files(void **state)
 	assert_int_equal(mkdir(sub, 0755), 0);
 
 	snprintf(line, sizeof(line), "vessel --kernel %s/", f);
-	snprintf(want, sizeof(want), "%s/a.conf %s/bzImage %s/sub/", f, f, f);
-	expect_offers("vessel", line, want);
+	snprintf(want, sizeof(want), "%s/a.conf %s/bzImage %s/sub", f, f, f);
+	expect_file_offers("vessel", line, want);
 	/* @guest files: the *.conf ones and the directories (bash_completion
 	 * takes '@' out of COMP_WORDBREAKS, so the '@' stays in the word) */
 	snprintf(line, sizeof(line), "vessel --mem 64M @%s/", f);
@@ -430,10 +445,10 @@ static void test_vessel_files(void **state)
 	/* after "path=" and "unix:", bash replaces what follows them */
 	snprintf(line, sizeof(line), "vessel --disk id=x,path=%s/b", f);
 	snprintf(want, sizeof(want), "%s/bzImage", f);
-	expect_offers("vessel", line, want);
+	expect_file_offers("vessel", line, want);
 	snprintf(line, sizeof(line), "vessel --serial unix:%s/s", f);
-	snprintf(want, sizeof(want), "%s/sub/", f);
-	expect_offers("vessel", line, want);
+	snprintf(want, sizeof(want), "%s/sub", f);
+	expect_file_offers("vessel", line, want);
 }
 
 static void make_socket(const char *dir, const char *name)
@@ -468,11 +483,11 @@ static void test_vesselctl_commands(void **state)
 	snprintf(line, sizeof(line), "mkdir -p %s/run", f);
 	assert_int_equal(system(line), 0);
 	snprintf(line, sizeof(line), "vesselctl --vm %s/", f);
-	snprintf(want, sizeof(want), "%s/ctl.sock %s/run/", f, f);
-	expect_offers("vesselctl", line, want);
+	snprintf(want, sizeof(want), "%s/ctl.sock %s/run", f, f);
+	expect_file_offers("vesselctl", line, want);
 	snprintf(line, sizeof(line), "vesselctl --daemon=%s/c", f);
 	snprintf(want, sizeof(want), "%s/ctl.sock", f);
-	expect_offers("vesselctl", line, want);
+	expect_file_offers("vesselctl", line, want);
 	/* no vesseld there: nothing, and not a word on the terminal */
 	snprintf(line, sizeof(line), "vesselctl --daemon %s/ctl.sock start ",
 		 f);
