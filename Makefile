@@ -189,6 +189,7 @@ include tests/fuzz/fuzz.mk
 # Man pages from scdoc sources, make install/uninstall, Debian packages.
 -include docs/man/man.mk
 -include dist/install.mk
+-include debian/deb.mk
 
 # Every header compiles on its own [jailhouse scripts/header_check].
 check-headers:
