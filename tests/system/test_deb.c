@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../lib/textfile.h"
 #include "../lib/vmproc.h"
 
 #define BUILD_MS 600000
@@ -234,19 +235,6 @@ static void test_deb_contents(void **state)
 	expect_files(t, "libvessel-dev", dev);
 }
 
-static void read_text(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		fail_msg("cannot read %s: %s", path, strerror(errno));
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	assert_true(n < size - 1);
-	buf[n] = '\0';
-}
-
 /* lintian's report holds no error, and make deb succeeded. */
 static void test_deb_lintian_clean(void **state)
 {
@@ -254,7 +242,7 @@ static void test_deb_lintian_clean(void **state)
 	char path[PATH_MAX + 16], text[TEXT_MAX];
 
 	snprintf(path, sizeof(path), "%s/lintian.txt", t->debs);
-	read_text(path, text, sizeof(text));
+	textfile_read(path, text, sizeof(text));
 	if (!strncmp(text, "E: ", 3) || strstr(text, "\nE: "))
 		fail_msg("lintian:\n%s", text);
 	assert_int_equal(t->make_code, 0);
@@ -405,11 +393,11 @@ static void test_deb_sysusers(void **state)
 	}
 	vmproc_free(&p);
 	snprintf(path, sizeof(path), "%s/etc/passwd", root);
-	read_text(path, text, sizeof(text));
+	textfile_read(path, text, sizeof(text));
 	if (!strstr(text, "\nvessel:x:") || !strstr(text, ":/usr/sbin/nologin"))
 		fail_msg("passwd:\n%s", text);
 	snprintf(path, sizeof(path), "%s/etc/group", root);
-	read_text(path, text, sizeof(text));
+	textfile_read(path, text, sizeof(text));
 	if (!strstr(text, "\nvessel:x:") || !in_group(text, "kvm", "vessel"))
 		fail_msg("group:\n%s", text);
 }

@@ -22,6 +22,7 @@
 
 #include "../../src/common/conf.h"
 #include "../../src/common/exitcode.h"
+#include "../lib/textfile.h"
 #include "../lib/vmproc.h"
 
 #define TEXT_MAX (256 * 1024)
@@ -90,19 +91,6 @@ static void words_equal(const struct words *got, const struct words *want,
 	snprintf(what, sizeof(what), "%s has, %s lacks", source, page);
 	b = words_within(want, got, what);
 	assert_true(a && b);
-}
-
-static void read_text(const char *path, char *buf)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		fail_msg("%s: cannot open (make man)", path);
-	n = fread(buf, 1, TEXT_MAX - 1, f);
-	assert_true(n < TEXT_MAX - 1);
-	buf[n] = '\0';
-	fclose(f);
 }
 
 /* stdout and stderr of a shell command; its exit status in *@status. */
@@ -282,7 +270,7 @@ static void check_options(const char *prog, const char *page,
 	help_options(help, style, &from_help);
 	assert_true(from_help.nr >= 3);
 	page_path(page, path, sizeof(path));
-	read_text(path, roff);
+	textfile_read(path, roff, TEXT_MAX);
 	section_terms(roff, "OPTIONS", true, &from_page);
 	words_equal(&from_page, &from_help, page, "--help");
 }
@@ -330,7 +318,7 @@ static void test_conf_keys(void **state)
 	table_keys(conf_keys, &keys);
 	table_keys(conf_policy_keys, &policy);
 	page_path("vessel.conf.5", path, sizeof(path));
-	read_text(path, roff);
+	textfile_read(path, roff, TEXT_MAX);
 	section_terms(roff, "GUEST KEYS", false, &pguest);
 	section_terms(roff, "POLICY KEYS", false, &ppolicy);
 	words_equal(&pguest, &keys, "vessel.conf.5 GUEST KEYS", "conf_keys");
@@ -378,7 +366,7 @@ static void page_exit_codes(const char *page, struct words *s)
 	int code;
 
 	page_path(page, path, sizeof(path));
-	read_text(path, roff);
+	textfile_read(path, roff, TEXT_MAX);
 	p = section(roff, "EXIT STATUS", &len);
 	end = p + len;
 	while ((p = strstr(p, "\n\\fB")) && p < end) {
@@ -441,7 +429,7 @@ static void test_signals(void **state)
 		size_t len;
 
 		page_path(pages[i], path, sizeof(path));
-		read_text(path, roff);
+		textfile_read(path, roff, TEXT_MAX);
 		p = section(roff, "SIGNALS", &len);
 		for (b = p; (b = strstr(b, "\\fBSIG")) && b < p + len; b += 3)
 			words_add(&from_page, b + 3, strcspn(b + 3, "\\"));
@@ -466,7 +454,7 @@ static void test_readme_tables(void **state)
 	int code;
 
 	(void)state;
-	read_text("README.md", readme);
+	textfile_read("README.md", readme, TEXT_MAX);
 	for (e = exitcode_table; e->name; e++) {
 		snprintf(w, sizeof(w), "%d %s", e->code, e->name);
 		words_add(&table, w, strlen(w));
@@ -485,7 +473,7 @@ static void test_readme_tables(void **state)
 	}
 	words_equal(&codes, &table, "README.md exit codes", "exitcode_table");
 	page_path("vessel.1", path, sizeof(path));
-	read_text(path, roff);
+	textfile_read(path, roff, TEXT_MAX);
 	p = section(roff, "SIGNALS", &len);
 	for (b = p; (b = strstr(b, "\\fBSIG")) && b < p + len; b += 3)
 		words_add(&page, b + 3, strcspn(b + 3, "\\"));

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "../lib/procstatus.h"
+#include "../lib/textfile.h"
 #include "../lib/vdrun.h"
 #include "../lib/vmrun.h"
 
@@ -136,19 +137,6 @@ static void write_text(const char *path, const char *text)
 	assert_non_null(f);
 	assert_true(fputs(text, f) >= 0);
 	assert_int_equal(fclose(f), 0);
-}
-
-static void read_text(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	buf[0] = '\0';
-	if (!f)
-		fail_msg("%s: %s", path, strerror(errno));
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
 }
 
 static void expect_line(struct vmrun *r, const char *line)
@@ -259,7 +247,7 @@ static void test_guest_runs_as_nobody(void **state)
 	/* Non-dumpable after the switch: nobody cannot read its memory. */
 	snprintf(proc, sizeof(proc), "/proc/%d/mem", (int)t->r.p.pid);
 	expect_owner_mode(proc, 0, 0600);
-	read_text(t->state, text, sizeof(text));
+	textfile_read(t->state, text, sizeof(text));
 	assert_non_null(strstr(text, "\"state\":\"running\""));
 	expect_owner_mode(t->state, NOBODY, 0600);
 	expect_owner_mode(t->shm, NOBODY, 0700);
@@ -267,13 +255,13 @@ static void test_guest_runs_as_nobody(void **state)
 	assert_int_equal(vmproc_kill(&t->r.p, SIGTERM), 0);
 	assert_int_equal(vmrun_finish(&t->r), EXIT_POWEROFF);
 	/* The started event says who ran the guest. */
-	read_text(t->r.events, events, sizeof(events));
+	textfile_read(t->r.events, events, sizeof(events));
 	assert_non_null(strstr(events, "\"uid\":65534,\"gid\":65534"));
 	assert_non_null(strstr(t->r.p.out, "PROBE PASS lifecycle: ack after"));
 	assert_null(strstr(t->r.p.out, "PROBE FAIL"));
 	assert_non_null(strstr(t->r.p.err, "running as user nobody"));
 	/* Rewritten by nobody at the exit; the socket and region gone. */
-	read_text(t->state, text, sizeof(text));
+	textfile_read(t->state, text, sizeof(text));
 	assert_non_null(strstr(text, "\"state\":\"exited\""));
 	assert_non_null(strstr(text, "\"code\":0"));
 	expect_owner_mode(t->state, NOBODY, 0600);
@@ -366,7 +354,7 @@ static void expect_target_unchanged(struct pd_test *t)
 {
 	char text[256];
 
-	read_text(t->target, text, sizeof(text));
+	textfile_read(t->target, text, sizeof(text));
 	assert_string_equal(text, TARGET_TEXT);
 }
 

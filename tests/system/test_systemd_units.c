@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../lib/textfile.h"
 #include "../lib/vmproc.h"
 
 #define UNIT_DIR "dist/systemd"
@@ -72,19 +73,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void read_file(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		fail_msg("cannot read %s: %s", path, strerror(errno));
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	assert_true(n < size - 1);
-	buf[n] = '\0';
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "we");
@@ -121,7 +109,7 @@ static void unit_copy(struct units_test *t, const char *name, const char *from,
 		vessel[PATH_MAX + 1], vesselctl[PATH_MAX + 1];
 
 	snprintf(src, sizeof(src), "%s/%s", UNIT_DIR, name);
-	read_file(src, text, sizeof(text));
+	textfile_read(src, text, sizeof(text));
 	snprintf(vesseld, sizeof(vesseld), "%s ", t->vesseld);
 	snprintf(vessel, sizeof(vessel), "%s ", t->vessel);
 	snprintf(vesselctl, sizeof(vesselctl), "%s ", t->vesselctl);
@@ -227,7 +215,7 @@ static const char *unit_value(const char *unit, const char *key, char *buf,
 	size_t klen = strlen(key);
 
 	snprintf(path, sizeof(path), "%s/%s", UNIT_DIR, unit);
-	read_file(path, text, sizeof(text));
+	textfile_read(path, text, sizeof(text));
 	for (l = strtok_r(text, "\n", &save); l;
 	     l = strtok_r(NULL, "\n", &save)) {
 		if (l[0] == '[')
@@ -272,7 +260,7 @@ static void test_stop_contract(void **state)
 		expect_key(units[i], "TimeoutStopFailureMode", NULL);
 		expect_key(units[i], "WatchdogSignal", NULL);
 		snprintf(path, sizeof(path), "%s/%s", UNIT_DIR, units[i]);
-		read_file(path, text, sizeof(text));
+		textfile_read(path, text, sizeof(text));
 		assert_null(strstr(text, "=SIGKILL"));
 	}
 	expect_key("vesseld.service", "Type", "notify");
@@ -335,7 +323,7 @@ static void test_template_runs_a_guest(void **state)
 	/* The reboot: the one code vessel@.service restarts on. */
 	assert_int_equal(code, 32);
 	snprintf(path, sizeof(path), "%s/run/web1.state", t->dir);
-	read_file(path, text, sizeof(text));
+	textfile_read(path, text, sizeof(text));
 	assert_non_null(strstr(text, "\"state\":\"exited\""));
 	assert_non_null(strstr(text, "\"code\":32"));
 	vmproc_free(&p);
