@@ -97,11 +97,10 @@ struct vblk_disk {
 	 */
 	int nr_threads; /* created */
 	u32 gen; /* vblk_start() calls: each thread serves each start once */
-	bool serving; /* the queue is started: vblk_start() to vblk_stop() */
 	bool exiting; /* the disk goes: the threads end */
 	pthread_cond_t wake; /* gen or exiting changed */
 	pthread_cond_t parked; /* a thread is done with its start */
-	bool stopping;
+	bool stopping; /* no queue started: from create, and vblk_stop() on */
 	bool drain; /* on stopping, carry out what the ring holds first */
 	int drained; /* requests carried out after the stop began */
 	int stop_fd; /* eventfd: wake the threads to stop */
@@ -589,7 +588,6 @@ static int vblk_start(void *dev, u64 features)
 	d->flush_ok = vblk_has(features, VIRTIO_BLK_F_FLUSH);
 	pthread_mutex_lock(&d->qlock);
 	__atomic_store_n(&d->stopping, false, __ATOMIC_RELEASE);
-	d->serving = true;
 	d->gen++;
 	pthread_cond_broadcast(&d->wake);
 	pthread_mutex_unlock(&d->qlock);
@@ -617,12 +615,11 @@ static void vblk_stop(void *dev)
 	u64 one = 1;
 
 	pthread_mutex_lock(&d->qlock);
-	if (!d->serving) {
+	if (d->stopping) {
 		pthread_mutex_unlock(&d->qlock);
 		return;
 	}
 	__atomic_store_n(&d->stopping, true, __ATOMIC_RELEASE);
-	d->serving = false;
 	pthread_mutex_unlock(&d->qlock);
 	if (write(d->stop_fd, &one, sizeof(one)) < 0)
 		log_warn_errno("disk %s: cannot wake its I/O thread", d->id);
@@ -861,6 +858,7 @@ static int vblk_disk_create(struct dev_env *env, const struct conf_value *v,
 	d->env = env;
 	d->index = index;
 	d->fd = -1;
+	d->stopping = true; /* until the guest starts the queue */
 	pthread_mutex_init(&d->qlock, NULL);
 	pthread_cond_init(&d->wake, NULL);
 	pthread_cond_init(&d->parked, NULL);
