@@ -43,7 +43,6 @@ GUEST_LINUX_FILES := $(patsubst guest/linux/%,%,$(shell \
 	find guest/linux -type f 2>/dev/null | LC_ALL=C sort))
 GUEST_LINUX_DIRS := $(sort $(patsubst %/,%,$(dir $(GUEST_LINUX_FILES))))
 
-INSTALL_MAN_PAGES := $(if $(MAN_PAGES),$(MAN_PAGES))
 BASH_COMPLETIONS := $(wildcard dist/bash-completion/*)
 SYSTEMD_UNITS := $(wildcard dist/systemd/*.service)
 
@@ -67,7 +66,7 @@ PC_SED := -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
 
 INSTALL_DEPS := $(BUILD)/vessel $(BUILD)/vesselctl $(BUILD)/vesseld \
-	$(BUILD)/libvessel.a $(VG) $(PROBE) $(INSTALL_MAN_PAGES)
+	$(BUILD)/libvessel.a $(VG) $(PROBE) $(MAN_PAGES)
 
 .PHONY: install uninstall
 install: $(INSTALL_DEPS)
@@ -98,8 +97,8 @@ install: $(INSTALL_DEPS)
 		$(INSTALL) -m 0644 $(BUILD)/$${u##*/} \
 			$(DESTDIR)$(SYSTEMDUNITDIR)/ || exit; \
 	done
-ifneq ($(INSTALL_MAN_PAGES),)
-	$(Q)for m in $(INSTALL_MAN_PAGES); do \
+ifneq ($(MAN_PAGES),)
+	$(Q)for m in $(MAN_PAGES); do \
 		s=$${m##*.}; \
 		$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man$$s && \
 		$(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit; \
@@ -123,7 +122,7 @@ uninstall:
 		$(DESTDIR)$(VESSEL_INCLUDE)/shm.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/vessel.pc \
 		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(SYSTEMD_UNITS))) \
-		$(foreach m,$(INSTALL_MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+		$(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(notdir $(BASH_COMPLETIONS)))
 	$(Q)[ ! -d $(DESTDIR)$(VESSEL_GUEST_LINUX) ] || \
 		find $(DESTDIR)$(VESSEL_GUEST_LINUX) -depth -type d -empty -delete
