@@ -184,7 +184,7 @@ static void wdt_report(struct wdt *w, u64 now)
 		{ .key = "since_kick", .num = (now - w->kick_ns) / 1e9 },
 		{ .key = "late",
 		  .num = ((double)now - (double)w->deadline_ns) / 1e9 },
-		{ .key = "unreported", .num = unreported, .integer = true },
+		{ .key = "unreported", .integer = true }, /* set below */
 	};
 
 	if (!ratelimit_pass(&w->reports, now, WDT_REPORT_BURST,
